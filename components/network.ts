@@ -1,0 +1,95 @@
+// The network a SentryHost lives in: by default a VPC of its own per stack (the isolation
+// between staging and prod is the point), or an existing VPC and public subnet.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { childName, resourceTags, StackIdentity } from "./tags";
+
+export type NetworkSpec =
+    | { kind: "new"; vpcCidr: string; subnetCidr: string; availabilityZone?: string; flowLogRetentionDays: number }
+    | { kind: "existing"; vpcId: string; subnetId: string };
+
+export interface Network {
+    vpcId: pulumi.Output<string>;
+    subnetId: pulumi.Output<string>;
+    availabilityZone: pulumi.Output<string>;
+    vpcCidr: pulumi.Output<string>;
+}
+
+export function createNetwork(name: string, spec: NetworkSpec, identity: StackIdentity, parent: pulumi.Resource): Network {
+    const opts = { parent };
+    const tags = (part: string) => resourceTags(identity, childName(name, part));
+    if (spec.kind === "existing") {
+        const subnet = aws.ec2.getSubnetOutput({ id: spec.subnetId }, opts);
+        const vpc = aws.ec2.getVpcOutput({ id: spec.vpcId }, opts);
+        const subnetId = pulumi.all([subnet.vpcId, subnet.id]).apply(([subnetVpc, id]) => {
+            if (subnetVpc !== spec.vpcId) {
+                throw new pulumi.ResourceError(`sentry:subnetId = ${spec.subnetId} belongs to ${subnetVpc}, not sentry:vpcId ${spec.vpcId}: pick a public subnet of that VPC`, parent);
+            }
+            return id;
+        });
+        return { vpcId: vpc.id, subnetId, availabilityZone: subnet.availabilityZone, vpcCidr: vpc.cidrBlock };
+    }
+
+    const availabilityZone = spec.availabilityZone
+        ? pulumi.output(spec.availabilityZone)
+        : aws.getAvailabilityZonesOutput({ state: "available" }, opts).names.apply((names) => names[0]);
+    const vpc = new aws.ec2.Vpc(childName(name, "vpc"), { cidrBlock: spec.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags("vpc") }, opts);
+    // The default security group of a new VPC allows all traffic between its members; lock it down (EC2.2).
+    new aws.ec2.DefaultSecurityGroup(childName(name, "default-sg"), { vpcId: vpc.id, tags: tags("default-sg") }, opts);
+    const igw = new aws.ec2.InternetGateway(childName(name, "igw"), { vpcId: vpc.id, tags: tags("igw") }, opts);
+    const subnet = new aws.ec2.Subnet(
+        childName(name, "subnet"),
+        { vpcId: vpc.id, cidrBlock: spec.subnetCidr, availabilityZone, mapPublicIpOnLaunch: false, tags: tags("subnet") },
+        opts,
+    );
+    const routes = new aws.ec2.RouteTable(
+        childName(name, "rt"),
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tags("rt") },
+        opts,
+    );
+    new aws.ec2.RouteTableAssociation(childName(name, "rta"), { subnetId: subnet.id, routeTableId: routes.id }, opts);
+
+    // VPC flow logs (Security Hub EC2.6): rejected and accepted traffic, kept for a bounded time.
+    const logGroup = new aws.cloudwatch.LogGroup(
+        childName(name, "flow-logs"),
+        { namePrefix: `/sentry/${identity.stack}/vpc-flow-logs-`, retentionInDays: spec.flowLogRetentionDays, tags: tags("flow-logs") },
+        opts,
+    );
+    const flowRole = new aws.iam.Role(
+        childName(name, "flow-logs-role"),
+        {
+            namePrefix: `sentry-${identity.stack}-flow-`.slice(0, 38),
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags: tags("flow-logs-role"),
+        },
+        opts,
+    );
+    new aws.iam.RolePolicy(
+        childName(name, "flow-logs-policy"),
+        {
+            role: flowRole.id,
+            policy: logGroup.arn.apply((arn) =>
+                JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                            Resource: [arn, `${arn}:*`],
+                        },
+                    ],
+                }),
+            ),
+        },
+        opts,
+    );
+    new aws.ec2.FlowLog(
+        childName(name, "flow-log"),
+        { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: logGroup.arn, iamRoleArn: flowRole.arn, tags: tags("flow-log") },
+        opts,
+    );
+    return { vpcId: vpc.id, subnetId: subnet.id, availabilityZone, vpcCidr: vpc.cidrBlock };
+}

@@ -1,0 +1,249 @@
+// SentryProvisioner: from a bare Ubuntu/Debian host to a healthy, configured self-hosted
+// Sentry, one remote command per step, each running a checked-in script from ./scripts.
+// Used by SentryHost for the AWS VM and on its own for a server you already have.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { digest, readScript, renderStepCommand } from "./render";
+import { SentryProfile } from "./sizing";
+import { emailProblem, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "./validation";
+import { upgradePathProblem } from "./versions";
+
+export interface SentrySettings {
+    profile: SentryProfile;
+    version: string;
+    /** Git URL of getsentry/self-hosted (or a mirror of it). */
+    repoUrl: string;
+    /** Public origin users type; undefined means "http://<public address>:<webPort>". */
+    publicUrl?: string;
+    /** Further origins allowed to POST forms (CSRF_TRUSTED_ORIGINS), e.g. an internal name. */
+    csrfTrustedOrigins: string[];
+    /** Host port Sentry's nginx listens on (SENTRY_BIND). */
+    webPort: number;
+    /** SENTRY_EVENT_RETENTION_DAYS. */
+    retentionDays: number;
+    adminEmail: string;
+    /** auth.allow-registration; open sign-up is off unless you turn it on. */
+    allowRegistration: boolean;
+    /** Set when a TLS-terminating proxy sits in front (secure cookies, X-Forwarded-Proto). */
+    behindTlsProxy: boolean;
+    mailHost?: string;
+    mailFrom?: string;
+    /** Redis maxmemory, e.g. "2gb"; Redis is unlimited upstream and has taken hosts down. */
+    redisMaxMemory: string;
+    /** Swap file on the data volume; upstream recommends it on top of RAM. 0 disables. */
+    swapSizeGb: number;
+    /** Docker's default-address-pools base; must not overlap the host's network. */
+    dockerAddressPool: string;
+    /** Refuse, at preview, upgrades that skip a hard stop (needs the previous deployment's version). */
+    checkUpgradePath: boolean;
+}
+
+export interface HostConnection {
+    host: pulumi.Input<string>;
+    port: number;
+    user: string;
+    privateKey: pulumi.Input<string>;
+}
+
+export interface DataStorage {
+    /** Mount point (or plain directory) holding Docker's data root and the checkout. */
+    dataDir: string;
+    /** AWS: the EBS volume to find by its id (NVMe device names differ from the API's). */
+    volumeId?: pulumi.Input<string>;
+    /** Own server: a block device to format (only if blank) and mount. */
+    device?: string;
+}
+
+export interface SentryProvisionerArgs {
+    connection: HostConnection;
+    storage: DataStorage;
+    sentry: SentrySettings;
+    /** The resolved public origin (system.url-prefix). */
+    publicUrl: pulumi.Input<string>;
+    adminPassword: pulumi.Input<string>;
+    /** Extra public keys for humans, kept in a managed block of the SSH user's authorized_keys. */
+    sshPublicKeys: string[];
+    /** The version the previous deployment reported, for the preview-time upgrade check. */
+    deployedVersion?: pulumi.Input<string | undefined>;
+    /** Resources the first step must wait for (e.g. the EIP association and volume attachment). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The steps, in order; each name is also its script's file name and its child's suffix. */
+export const STEPS = [
+    "wait-for-host",
+    "authorize-ssh-keys",
+    "prepare-data",
+    "install-docker",
+    "checkout-self-hosted",
+    "configure-sentry",
+    "install-sentry",
+    "start-sentry",
+    "create-admin",
+    "check-health",
+] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** Host layout below the data directory. */
+export function hostLayout(dataDir: string) {
+    return {
+        dockerDataRoot: `${dataDir}/docker`,
+        sentryDir: `${dataDir}/self-hosted`,
+        stateDir: `${dataDir}/sentry-deploy`,
+    };
+}
+
+export interface StepInputs {
+    storage: { dataDir: string; volumeId?: string; device?: string };
+    sentry: SentrySettings;
+    publicUrl: string;
+    sshUser: string;
+    sshPublicKeys: string[];
+}
+
+/** Every step's script inputs: a pure function of the settings, so tests can read them. */
+export function stepEnvironments(i: StepInputs): Record<StepName, Record<string, string>> {
+    const layout = hostLayout(i.storage.dataDir);
+    const s = i.sentry;
+    const sentryDir = { SENTRY_DIR: layout.sentryDir, SENTRY_STATE_DIR: layout.stateDir };
+    return {
+        "wait-for-host": { CLOUD_INIT_TIMEOUT_SECONDS: "900" },
+        "authorize-ssh-keys": { SSH_USER: i.sshUser, SSH_PUBLIC_KEYS: i.sshPublicKeys.join("\n") },
+        "prepare-data": {
+            DATA_DIR: i.storage.dataDir,
+            ...(i.storage.volumeId ? { DATA_VOLUME_ID: i.storage.volumeId } : {}),
+            ...(i.storage.device ? { DATA_DEVICE: i.storage.device } : {}),
+            SWAP_SIZE_GB: String(s.swapSizeGb),
+        },
+        "install-docker": {
+            DOCKER_DATA_ROOT: layout.dockerDataRoot,
+            DOCKER_ADDRESS_POOL_BASE: s.dockerAddressPool,
+            DOCKER_ADDRESS_POOL_SIZE: "24",
+        },
+        "checkout-self-hosted": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_REPO_URL: s.repoUrl },
+        "configure-sentry": {
+            SENTRY_DIR: layout.sentryDir,
+            SENTRY_URL: i.publicUrl,
+            SENTRY_CSRF_TRUSTED_ORIGINS: s.csrfTrustedOrigins.join(" "),
+            SENTRY_PROFILE: s.profile,
+            SENTRY_BIND: String(s.webPort),
+            SENTRY_RETENTION_DAYS: String(s.retentionDays),
+            SENTRY_ADMIN_EMAIL: s.adminEmail,
+            SENTRY_ALLOW_REGISTRATION: String(s.allowRegistration),
+            SENTRY_BEHIND_TLS_PROXY: String(s.behindTlsProxy),
+            SENTRY_REDIS_MAXMEMORY: s.redisMaxMemory,
+            ...(s.mailHost ? { SENTRY_MAIL_HOST: s.mailHost } : {}),
+            ...(s.mailFrom ? { SENTRY_MAIL_FROM: s.mailFrom } : {}),
+        },
+        "install-sentry": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_PROFILE: s.profile },
+        "start-sentry": { ...sentryDir },
+        "create-admin": { SENTRY_DIR: layout.sentryDir, SENTRY_ADMIN_EMAIL: s.adminEmail },
+        "check-health": { SENTRY_DIR: layout.sentryDir, HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/` },
+    };
+}
+
+/**
+ * Which earlier steps make a step run again when they ran again. Anything not listed
+ * re-runs only when its own inputs change (or the host does): a config change re-runs
+ * configure, start and health, never the installer; a version change re-runs checkout,
+ * install, start and health.
+ */
+export const RERUN_AFTER: Partial<Record<StepName, StepName[]>> = {
+    "start-sentry": ["configure-sentry", "install-sentry"],
+    "check-health": ["start-sentry"],
+};
+
+export function validateProvisionerArgs(args: SentryProvisionerArgs): string[] {
+    const s = args.sentry;
+    const problems = [
+        sentryVersionProblem(s.version),
+        emailProblem(s.adminEmail),
+        s.publicUrl === undefined ? undefined : originProblem(s.publicUrl),
+        ...s.csrfTrustedOrigins.map(originProblem),
+        ...args.sshPublicKeys.map(sshPublicKeyProblem),
+        /^\/[A-Za-z0-9._/-]+$/.test(args.storage.dataDir) && args.storage.dataDir !== "/" ? undefined : `dataDir "${args.storage.dataDir}" must be an absolute directory other than /`,
+        args.storage.volumeId !== undefined && args.storage.device !== undefined ? "give either a volume id or a device, not both" : undefined,
+    ];
+    return problems.filter((p): p is string => p !== undefined);
+}
+
+export class SentryProvisioner extends pulumi.ComponentResource {
+    /** Each step's command resource, in order. */
+    readonly steps: Record<StepName, command.remote.Command>;
+    readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: SentryProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sentry:host:SentryProvisioner", name, {}, opts);
+        const problems = validateProvisionerArgs(args);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(`SentryProvisioner ${name}: ${problems.join("; ")}`, this);
+        }
+
+        const connection: command.types.input.remote.ConnectionArgs = {
+            host: args.connection.host,
+            port: args.connection.port,
+            user: args.connection.user,
+            privateKey: pulumi.secret(args.connection.privateKey),
+        };
+        // A new VM takes minutes to answer SSH: the first step dials patiently; later steps
+        // run on a host already known to answer.
+        const firstConnection = { ...connection, dialErrorLimit: 120, perDialTimeout: 15 };
+
+        const envs = pulumi
+            .all([pulumi.output(args.publicUrl), pulumi.output(args.storage.volumeId)])
+            .apply(([publicUrl, volumeId]) =>
+                stepEnvironments({
+                    storage: { dataDir: args.storage.dataDir, volumeId, device: args.storage.device },
+                    sentry: args.sentry,
+                    publicUrl,
+                    sshUser: args.connection.user,
+                    sshPublicKeys: args.sshPublicKeys,
+                }),
+            );
+
+        const steps: Partial<Record<StepName, command.remote.Command>> = {};
+        const created: Partial<Record<StepName, pulumi.Output<string>>> = {};
+        const revision: Partial<Record<StepName, pulumi.Output<string>>> = {};
+        let previous: command.remote.Command | undefined;
+        for (const step of STEPS) {
+            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step]));
+            if (step === "checkout-self-hosted" && args.sentry.checkUpgradePath && args.deployedVersion !== undefined) {
+                // Refuse a bad upgrade at preview, before any command touches the host. The
+                // script checks again on the host, where the installed version is certain.
+                create = pulumi.all([create, pulumi.output(args.deployedVersion)]).apply(([text, deployed]) => {
+                    const problem = deployed ? upgradePathProblem(deployed, args.sentry.version) : undefined;
+                    if (problem) {
+                        throw new pulumi.ResourceError(`sentry:sentryVersion = ${args.sentry.version}: ${problem}`, this);
+                    }
+                    return text;
+                });
+            }
+            created[step] = create;
+            const after = (RERUN_AFTER[step] ?? []).map((s) => revision[s] as pulumi.Output<string>);
+            revision[step] = pulumi.all([create, ...after]).apply((parts) => digest(...parts));
+            steps[step] = new command.remote.Command(
+                `${name}-${step}`,
+                {
+                    connection: step === "wait-for-host" ? firstConnection : connection,
+                    create,
+                    // The admin password is the only secret, and it travels on stdin.
+                    ...(step === "create-admin" ? { stdin: pulumi.secret(args.adminPassword) } : {}),
+                    triggers: after.length > 0 ? after : undefined,
+                    // Inputs go through the env file; SSH env requests would be dropped by sshd.
+                    addPreviousOutputInEnv: false,
+                    logging: step === "create-admin" ? "none" : "stdoutAndStderr",
+                },
+                {
+                    parent: this,
+                    dependsOn: previous ? [previous] : args.dependsOn,
+                    additionalSecretOutputs: step === "create-admin" ? ["stdout", "stderr"] : undefined,
+                },
+            );
+            previous = steps[step];
+        }
+        this.steps = steps as Record<StepName, command.remote.Command>;
+        // The URL is only worth handing out once the health check has passed.
+        this.url = pulumi.all([pulumi.output(args.publicUrl), this.steps["check-health"].stdout]).apply(([u]) => u);
+        this.registerOutputs({ url: this.url });
+    }
+}

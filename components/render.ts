@@ -1,0 +1,82 @@
+// Pure functions that turn typed settings into the text the host receives. Tests read
+// these directly; the components only wire their results into remote commands.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+export const SCRIPTS_DIR = path.join(__dirname, "scripts");
+/** Where each step's script and its (non-secret) inputs are kept on the host, for re-runs by hand. */
+export const HOST_SCRIPT_DIR = "/usr/local/lib/sentry-deploy";
+export const HOST_ENV_DIR = "/etc/sentry-deploy";
+
+export function readScript(file: string): string {
+    return fs.readFileSync(path.join(SCRIPTS_DIR, file), "utf8");
+}
+
+/** Single-quotes a value for bash; safe for any content. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** KEY='value' lines, sorted so the text (and so the command) is stable. */
+export function renderEnvFile(env: Record<string, string>): string {
+    return Object.keys(env)
+        .sort()
+        .map((k) => {
+            if (!/^[A-Z][A-Z0-9_]*$/.test(k)) {
+                throw new Error(`environment variable name ${k} is not a plain upper-case identifier`);
+            }
+            return `${k}=${shellQuote(env[k])}\n`;
+        })
+        .join("");
+}
+
+const SCRIPT_EOF = "SENTRY_DEPLOY_SCRIPT_EOF";
+const ENV_EOF = "SENTRY_DEPLOY_ENV_EOF";
+
+/**
+ * The command a remote step runs. Inputs reach the script in a root-only env file written
+ * through a quoted heredoc, not as SSH environment requests (stock sshd drops those unless
+ * AcceptEnv allows them) and not on a command line. The command's own stdin is passed through
+ * to the script untouched, which is how a secret travels. The script and env file stay on the
+ * host so an operator can re-run the step by hand (see `manualRunCommand`).
+ */
+export function renderStepCommand(step: string, script: string, env: Record<string, string>): string {
+    const envText = renderEnvFile(env);
+    if (script.includes(SCRIPT_EOF) || envText.includes(ENV_EOF)) {
+        throw new Error(`step ${step}: its text contains a heredoc terminator`);
+    }
+    const scriptPath = `${HOST_SCRIPT_DIR}/${step}.sh`;
+    const envPath = `${HOST_ENV_DIR}/${step}.env`;
+    return [
+        "set -euo pipefail",
+        `if [ "$(id -u)" -eq 0 ]; then as_root() { "$@"; }; else as_root() { sudo -n "$@"; }; fi`,
+        `as_root install -d -m 0755 ${HOST_SCRIPT_DIR}`,
+        `as_root install -d -m 0700 ${HOST_ENV_DIR}`,
+        `as_root tee ${scriptPath} >/dev/null <<'${SCRIPT_EOF}'`,
+        script.endsWith("\n") ? script.slice(0, -1) : script,
+        SCRIPT_EOF,
+        `as_root chmod 0755 ${scriptPath}`,
+        `as_root tee ${envPath} >/dev/null <<'${ENV_EOF}'`,
+        envText.endsWith("\n") ? envText.slice(0, -1) : envText,
+        ENV_EOF,
+        `as_root chmod 0600 ${envPath}`,
+        `as_root bash -c ${shellQuote(`set -a; . ${envPath}; set +a; exec ${scriptPath}`)}`,
+        "",
+    ].join("\n");
+}
+
+/** What the README tells an operator to run on the host to repeat a step by hand. */
+export function manualRunCommand(step: string): string {
+    return `sudo bash -c 'set -a; . ${HOST_ENV_DIR}/${step}.env; set +a; exec ${HOST_SCRIPT_DIR}/${step}.sh'`;
+}
+
+/** A short, stable digest used as a `triggers` entry ("re-run when that step re-ran"). */
+export function digest(...parts: string[]): string {
+    const h = crypto.createHash("sha256");
+    for (const p of parts) {
+        h.update(p);
+        h.update("\0");
+    }
+    return h.digest("hex").slice(0, 16);
+}

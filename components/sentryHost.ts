@@ -1,0 +1,303 @@
+// SentryHost: the AWS side of a self-hosted Sentry (network, host, storage, access) and the
+// SentryProvisioner that turns the host into a running Sentry.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { createNetwork, NetworkSpec } from "./network";
+import { SentryProvisioner, SentrySettings } from "./provisioner";
+import { CpuArchitecture, KNOWN_INSTANCE_TYPES, sizingProblem } from "./sizing";
+import { childName, resourceTags, StackIdentity } from "./tags";
+import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "./validation";
+
+/** Canonical's AWS account, the publisher of the official Ubuntu images. */
+export const CANONICAL_OWNER_ID = "099720109477";
+export const SSH_USER = "ubuntu";
+/** Where the data volume is mounted; Docker's data root and the checkout live below it. */
+export const DATA_DIR = "/data";
+export const DATA_DEVICE_NAME = "/dev/sdf";
+
+export interface SentryHostArgs {
+    identity: StackIdentity;
+    /** Protect the instance, data volume and Elastic IP from deletion, and keep the volume on destroy. */
+    protect: boolean;
+    region: string;
+    instanceType: string;
+    /** Pin an AMI. Unset: the newest Ubuntu 24.04 at first deploy, never replaced by a newer one later. */
+    amiId?: string;
+    rootVolumeSizeGb: number;
+    dataVolume: { sizeGb: number; iops: number; throughputMBps: number };
+    network: NetworkSpec;
+    /** Who may reach Sentry's web port. */
+    webCidrs: string[];
+    /** Who may reach SSH (never the whole internet). */
+    adminSshCidrs: string[];
+    sshPublicKeys: string[];
+    /** Daily snapshots of the data volume kept this many days; 0 turns them off. */
+    snapshotRetentionDays: number;
+    sentry: SentrySettings;
+    adminPassword: pulumi.Input<string>;
+    deployedVersion?: pulumi.Input<string | undefined>;
+}
+
+export function validateSentryHostArgs(args: SentryHostArgs): string[] {
+    const problems: (string | undefined)[] = [
+        dataVolumeSizeProblem(args.dataVolume.sizeGb),
+        gp3PerformanceProblem(args.dataVolume.sizeGb, args.dataVolume.iops, args.dataVolume.throughputMBps),
+        args.adminSshCidrs.length === 0 ? "adminSshCidrs is empty: Pulumi provisions the host over SSH" : sshCidrsProblem(args.adminSshCidrs),
+        args.webCidrs.length === 0 ? "webCidrs is empty: nobody could reach Sentry" : undefined,
+        ...args.webCidrs.map(cidrProblem),
+    ];
+    const known = KNOWN_INSTANCE_TYPES[args.instanceType];
+    if (known) {
+        problems.push(sizingProblem(args.instanceType, known, args.sentry.profile));
+    }
+    if (args.network.kind === "new" && cidrsOverlap(args.network.vpcCidr, args.sentry.dockerAddressPool)) {
+        problems.push(`dockerAddressPool ${args.sentry.dockerAddressPool} overlaps the VPC ${args.network.vpcCidr}`);
+    }
+    return problems.filter((p): p is string => p !== undefined);
+}
+
+function architectureOf(supported: string[]): CpuArchitecture {
+    return supported.includes("arm64") ? "arm64" : "x86_64";
+}
+
+export class SentryHost extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly publicIp: pulumi.Output<string>;
+    readonly instanceId: pulumi.Output<string>;
+    readonly dataVolumeId: pulumi.Output<string>;
+    readonly sshCommand: pulumi.Output<string>;
+    /** The generated SSH key (secret). */
+    readonly sshPrivateKey: pulumi.Output<string>;
+    readonly provisioner: SentryProvisioner;
+
+    constructor(name: string, args: SentryHostArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sentry:aws:SentryHost", name, {}, opts);
+        const problems = validateSentryHostArgs(args);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(`SentryHost ${name}: ${problems.join("; ")}`, this);
+        }
+        const parent = { parent: this };
+        const n = (part: string) => childName(name, part);
+        const tags = (part: string, extra?: Record<string, string>) => resourceTags(args.identity, n(part), extra);
+        // What must survive a mistaken `pulumi destroy` in production.
+        const keep: pulumi.CustomResourceOptions = args.protect ? { protect: true } : {};
+
+        // Sizing, asked of AWS at preview: the installer would refuse a small host after a
+        // 20-minute wait, and a type that only just passes falls over under load.
+        const typeInfo = aws.ec2.getInstanceTypeOutput({ instanceType: args.instanceType }, parent);
+        const architecture = pulumi.all([typeInfo.defaultVcpus, typeInfo.memorySize, typeInfo.supportedArchitectures]).apply(([vcpus, memoryMiB, archs]) => {
+            const facts = { vcpus, memoryMiB, architecture: architectureOf(archs) };
+            const problem = sizingProblem(args.instanceType, facts, args.sentry.profile);
+            if (problem) {
+                throw new pulumi.ResourceError(`sentry:instanceType = ${args.instanceType}: ${problem}`, this);
+            }
+            return facts.architecture;
+        });
+        const amiId = args.amiId
+            ? pulumi.output(args.amiId)
+            : architecture.apply((arch) =>
+                  aws.ec2.getAmiOutput(
+                      {
+                          owners: [CANONICAL_OWNER_ID],
+                          mostRecent: true,
+                          filters: [
+                              { name: "name", values: [`ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-*`] },
+                              { name: "architecture", values: [arch] },
+                              { name: "virtualization-type", values: ["hvm"] },
+                          ],
+                      },
+                      parent,
+                  ).id,
+              );
+
+        const network = createNetwork(name, args.network, args.identity, this);
+
+        const sg = new aws.ec2.SecurityGroup(
+            n("sg"),
+            { vpcId: network.vpcId, description: `Sentry ${args.identity.stack}: web from webCidrs, SSH from adminSshCidrs`, tags: tags("sg") },
+            parent,
+        );
+        const ingress = (part: string, cidrs: string[], port: number, what: string) =>
+            cidrs.map(
+                (cidr, i) =>
+                    new aws.vpc.SecurityGroupIngressRule(
+                        n(`${part}-${i}`),
+                        {
+                            securityGroupId: sg.id,
+                            ipProtocol: "tcp",
+                            fromPort: port,
+                            toPort: port,
+                            ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
+                            description: `${what}${isOpenToWorld(cidr) ? " (public)" : ""}`,
+                            tags: tags(`${part}-${i}`),
+                        },
+                        parent,
+                    ),
+            );
+        ingress("web", args.webCidrs, args.sentry.webPort, "Sentry web and ingest");
+        ingress("ssh", args.adminSshCidrs, 22, "SSH for administrators and Pulumi");
+        // Outbound: the installer pulls images from GitHub and ghcr.io, apt and Docker's repository.
+        new aws.vpc.SecurityGroupEgressRule(n("egress-v4"), { securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "outbound", tags: tags("egress-v4") }, parent);
+
+        // A per-stack key pair; the private half exists only as a secret in state.
+        const sshKey = new tls.PrivateKey(n("ssh-key"), { algorithm: "ED25519" }, parent);
+        const keyPair = new aws.ec2.KeyPair(n("key"), { keyNamePrefix: `${n("key")}-`, publicKey: sshKey.publicKeyOpenssh, tags: tags("key") }, parent);
+
+        // Systems Manager (SSM.1): shell access without port 22, patch reporting.
+        const role = new aws.iam.Role(
+            n("role"),
+            {
+                namePrefix: `${n("host")}-`.slice(0, 38),
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+                tags: tags("role"),
+            },
+            parent,
+        );
+        new aws.iam.RolePolicyAttachment(n("ssm"), { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, parent);
+        const profile = new aws.iam.InstanceProfile(n("profile"), { namePrefix: `${n("host")}-`.slice(0, 38), role: role.name, tags: tags("profile") }, parent);
+
+        const instance = new aws.ec2.Instance(
+            n("host"),
+            {
+                ami: amiId,
+                instanceType: args.instanceType,
+                subnetId: network.subnetId,
+                vpcSecurityGroupIds: [sg.id],
+                keyName: keyPair.keyName,
+                iamInstanceProfile: profile.name,
+                // IMDSv2 only (EC2.8); hop limit 1 keeps the credentials away from containers.
+                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+                rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeSizeGb, encrypted: true, deleteOnTermination: true, tags: tags("root") },
+                monitoring: false,
+                disableApiTermination: args.protect,
+                tags: tags("host", { SentryProfile: args.sentry.profile, SentryVersion: args.sentry.version }),
+            },
+            {
+                ...parent,
+                ...keep,
+                // A newer upstream AMI must not replace the host on an unrelated update; pin
+                // sentry:amiId to move deliberately.
+                ignoreChanges: args.amiId ? [] : ["ami"],
+            },
+        );
+
+        // A stable address: the URL, CSRF origin and users' bookmarks survive stop/start and replacement.
+        const eip = new aws.ec2.Eip(n("eip"), { domain: "vpc", tags: tags("eip") }, { ...parent, ...keep });
+        const eipAssociation = new aws.ec2.EipAssociation(n("eip-assoc"), { allocationId: eip.allocationId, instanceId: instance.id }, parent);
+
+        // Everything Sentry stores lives here, on its own volume that outlives the instance.
+        const dataVolume = new aws.ebs.Volume(
+            n("data"),
+            {
+                availabilityZone: network.availabilityZone,
+                size: args.dataVolume.sizeGb,
+                type: "gp3",
+                iops: args.dataVolume.iops,
+                throughput: args.dataVolume.throughputMBps,
+                encrypted: true,
+                tags: tags("data", { SentryData: args.identity.stack }),
+            },
+            { ...parent, ...keep, ...(args.protect ? { retainOnDelete: true } : {}) },
+        );
+        const attachment = new aws.ec2.VolumeAttachment(
+            n("data-attachment"),
+            { deviceName: DATA_DEVICE_NAME, volumeId: dataVolume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+            parent,
+        );
+
+        // Recover the instance onto healthy hardware when AWS's system check fails.
+        new aws.cloudwatch.MetricAlarm(
+            n("recover"),
+            {
+                alarmDescription: `Recover the Sentry ${args.identity.stack} host when the system status check fails`,
+                namespace: "AWS/EC2",
+                metricName: "StatusCheckFailed_System",
+                dimensions: { InstanceId: instance.id },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 2,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                alarmActions: [`arn:aws:automate:${args.region}:ec2:recover`],
+                tags: tags("recover"),
+            },
+            parent,
+        );
+
+        if (args.snapshotRetentionDays > 0) {
+            const dlmRole = new aws.iam.Role(
+                n("snapshots-role"),
+                {
+                    namePrefix: `${n("snap")}-`.slice(0, 38),
+                    assumeRolePolicy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    }),
+                    tags: tags("snapshots-role"),
+                },
+                parent,
+            );
+            new aws.iam.RolePolicyAttachment(
+                n("snapshots-policy"),
+                { role: dlmRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" },
+                parent,
+            );
+            new aws.dlm.LifecyclePolicy(
+                n("snapshots"),
+                {
+                    description: `Daily snapshots of Sentry ${args.identity.stack} data`,
+                    executionRoleArn: dlmRole.arn,
+                    state: "ENABLED",
+                    policyDetails: {
+                        resourceTypes: ["VOLUME"],
+                        targetTags: { SentryData: args.identity.stack },
+                        schedules: [
+                            {
+                                name: "daily",
+                                createRule: { interval: 24, intervalUnit: "HOURS", times: "03:00" },
+                                retainRule: { count: args.snapshotRetentionDays },
+                                copyTags: true,
+                            },
+                        ],
+                    },
+                    tags: tags("snapshots"),
+                },
+                parent,
+            );
+        }
+
+        const publicIp = eip.publicIp;
+        const publicUrl = args.sentry.publicUrl ? pulumi.output(args.sentry.publicUrl) : pulumi.interpolate`http://${publicIp}:${args.sentry.webPort}`;
+        this.provisioner = new SentryProvisioner(
+            n("provision"),
+            {
+                connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
+                storage: { dataDir: DATA_DIR, volumeId: dataVolume.id },
+                sentry: args.sentry,
+                publicUrl,
+                adminPassword: args.adminPassword,
+                sshPublicKeys: args.sshPublicKeys,
+                deployedVersion: args.deployedVersion,
+                dependsOn: [eipAssociation, attachment],
+            },
+            parent,
+        );
+
+        this.url = this.provisioner.url;
+        this.publicIp = publicIp;
+        this.instanceId = instance.id;
+        this.dataVolumeId = dataVolume.id;
+        this.sshCommand = pulumi.interpolate`ssh -i ~/.ssh/sentry-${args.identity.stack}.key ${SSH_USER}@${publicIp}`;
+        this.sshPrivateKey = pulumi.secret(sshKey.privateKeyOpenssh);
+        this.registerOutputs({
+            url: this.url,
+            publicIp: this.publicIp,
+            instanceId: this.instanceId,
+            dataVolumeId: this.dataVolumeId,
+        });
+    }
+}

@@ -1,0 +1,29 @@
+// Names and tags. Every child is named "<component name>-<part>" and the component name
+// carries the stack ("sentry-staging"), so two stacks in one account never collide, and
+// these names are a contract: renaming one replaces the resource.
+
+export type Environment = "production" | "staging" | "trial";
+
+export interface StackIdentity {
+    project: string;
+    stack: string;
+    environment: Environment;
+    /** Trial stacks only: when the reaper may destroy the stack (ISO 8601 UTC). */
+    expiresAt?: string;
+}
+
+export function childName(component: string, part: string): string {
+    return `${component}-${part}`;
+}
+
+export function resourceTags(identity: StackIdentity, name: string, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        Name: name,
+        Project: identity.project,
+        Stack: identity.stack,
+        Environment: identity.environment,
+        ManagedBy: "pulumi",
+        ...(identity.expiresAt ? { ExpiresAt: identity.expiresAt } : {}),
+        ...extra,
+    };
+}

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# A disposable test host for the end-to-end test: a Debian root file system (debootstrap,
+# cached as a tarball) booted inside its own network namespace (veth pair, private /30 of
+# its own), its own mount and PID namespaces and a chroot, running a STOCK sshd (the
+# package's sshd_config, no AcceptEnv changes) with a non-root `ubuntu` user that has
+# passwordless sudo, like the AWS image's default user. Everything stays on this machine.
+#
+# Usage (as root, non-interactive):
+#   host.sh rootfs                 build or reuse the cached rootfs tarball; prints its path
+#   host.sh start  <dir>           unpack a fresh host into <dir>/root, boot it; writes
+#                                  <dir>/host.env (HOST_ADDR, HOST_PORT, HOST_USER, HOST_KEY,
+#                                  HOST_NS, HOST_ROOT) and <dir>/id_ed25519 (per-run key)
+#   host.sh stop   <dir>           kill everything in the host, remove the namespace/veth,
+#                                  unmount; keeps <dir> for inspection (rm it yourself)
+#   host.sh exec   <dir> CMD...    run CMD as root inside the host (its namespaces + chroot)
+#   host.sh ssh    <dir> CMD...    run CMD over real SSH as the host's user
+#   host.sh kill-sshd <dir>        SIGKILL sshd: the listener and every session (fault test)
+#   host.sh kill-sessions <dir>    SIGKILL only the per-connection sshd processes
+#   host.sh start-sshd <dir>       (re)start the sshd listener
+#   host.sh pids   <dir>           PIDs of every process in the host (host-side numbers)
+#
+# Environment: PULUMI_E2E_CACHE (default $HOME/.cache/sentry-e2e) holds the rootfs tarball;
+# E2E_DEBIAN_SUITE (bookworm), E2E_DEBIAN_MIRROR (http://deb.debian.org/debian).
+set -euo pipefail
+
+CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
+SUITE="${E2E_DEBIAN_SUITE:-bookworm}"
+MIRROR="${E2E_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# What the host scripts and the stand-ins need besides Debian's minimal base (bash,
+# coreutils, util-linux, findutils, grep, sed, tar, gzip, apt are in it already).
+PACKAGES="openssh-server,sudo,git,curl,ca-certificates,python3-minimal,procps,iproute2,e2fsprogs,less,gnupg"
+ROOTFS_REV=1 # bump when the way the tarball is made changes
+
+log() { echo "host.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, chroot)"; }
+
+rootfs_tarball() {
+    local key
+    key=$(printf '%s\n' "$SUITE" "$MIRROR" "$PACKAGES" "$ROOTFS_REV" "$(uname -m)" | sha256sum | cut -c1-12)
+    echo "$CACHE_DIR/rootfs-$SUITE-$key.tar.gz"
+}
+
+cmd_rootfs() {
+    need_root
+    local tarball tmp
+    tarball=$(rootfs_tarball)
+    if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
+    command -v debootstrap >/dev/null || {
+        log "installing debootstrap from Debian's packages"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
+            { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+    }
+    mkdir -p "$CACHE_DIR"
+    tmp=$(mktemp -d "$CACHE_DIR/rootfs-build.XXXXXX")
+    log "debootstrap $SUITE into $tmp (a few minutes, once; cached at $tarball)"
+    local start=$SECONDS
+    if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
+        tail -n 30 "$tmp/debootstrap.log" >&2
+        rm -rf "$tmp"
+        die "debootstrap failed"
+    fi
+    # Bake the parts that are the same on every run: the user, sudo, sshd's runtime dir.
+    # sshd_config stays exactly as the package ships it.
+    chroot "$tmp/root" /bin/sh -ec '
+        useradd --create-home --shell /bin/bash --uid 1000 ubuntu
+        install -d -m 0700 -o ubuntu -g ubuntu /home/ubuntu/.ssh
+        echo "ubuntu ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/90-cloud-init-users
+        chmod 0440 /etc/sudoers.d/90-cloud-init-users
+        rm -f /etc/ssh/ssh_host_*
+        apt-get clean
+        rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+    '
+    echo "sentry-e2e-host" >"$tmp/root/etc/hostname"
+    tar --numeric-owner -C "$tmp/root" -czf "$tmp/rootfs.tar.gz" .
+    mv "$tmp/rootfs.tar.gz" "$tarball"
+    rm -rf "$tmp"
+    log "rootfs cached in $((SECONDS - start)) s: $tarball ($(du -h "$tarball" | cut -f1))"
+    echo "$tarball"
+}
+
+load_env() {
+    local dir="$1"
+    [ -f "$dir/host.env" ] || die "$dir/host.env not found (host not started?)"
+    # shellcheck disable=SC1091
+    . "$dir/host.env"
+}
+
+# Run a command inside the host's namespaces (net via the named netns; mount+pid via the
+# namespace holder process) and chroot.
+in_host() {
+    local dir="$1"; shift
+    load_env "$dir"
+    local holder
+    holder=$(cat "$dir/holder.pid")
+    nsenter --target "$holder" --mount --pid --net --root --wd=/ -- "$@"
+}
+
+cmd_start() {
+    need_root
+    local dir="$1"
+    [ -n "$dir" ] || die "usage: host.sh start <dir>"
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ ! -e "$dir/host.env" ] || die "$dir already holds a host; stop it first"
+    local tarball
+    tarball=$(cmd_rootfs)
+
+    # A /30 of our own, chosen per run so that parallel runs do not collide.
+    local n ns veth_out veth_in addr_out addr_in
+    n=$(( ($$ % 200) + 20 ))
+    while ip netns list | grep -qw "sentrye2e$n"; do n=$(( n % 250 + 1 )); done
+    ns="sentrye2e$n"
+    veth_out="se2e${n}o"; veth_in="se2e${n}i"
+    addr_out="10.213.$n.1"; addr_in="10.213.$n.2"
+
+    local root="$dir/root"
+    mkdir -p "$root"
+    tar --numeric-owner -C "$root" -xzf "$tarball"
+
+    # Per-run SSH key for the user, fresh host keys.
+    rm -f "$dir/id_ed25519" "$dir/id_ed25519.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "sentry-e2e-$n" -f "$dir/id_ed25519"
+    install -m 0600 -o 1000 -g 1000 "$dir/id_ed25519.pub" "$root/home/ubuntu/.ssh/authorized_keys"
+    chroot "$root" ssh-keygen -A >/dev/null
+    install -d -m 0755 "$root/run/sshd"
+    cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+    printf '127.0.0.1 localhost\n%s sentry-e2e-host\n' "$addr_in" >"$root/etc/hosts"
+
+    ip netns add "$ns"
+    ip link add "$veth_out" type veth peer name "$veth_in"
+    ip link set "$veth_in" netns "$ns"
+    ip addr add "$addr_out/30" dev "$veth_out"
+    ip link set "$veth_out" up
+    ip -n "$ns" addr add "$addr_in/30" dev "$veth_in"
+    ip -n "$ns" link set "$veth_in" up
+    ip -n "$ns" link set lo up
+
+    cat >"$dir/host.env" <<EOF
+HOST_ADDR=$addr_in
+HOST_PORT=22
+HOST_USER=ubuntu
+HOST_KEY=$dir/id_ed25519
+HOST_NS=$ns
+HOST_ROOT=$root
+HOST_VETH=$veth_out
+HOST_DIR=$dir
+EOF
+
+    # The holder: PID 1 of the host's PID namespace, owner of its mount namespace. It mounts
+    # /proc, a small /dev and /tmp inside the root and then sleeps; sshd and everything it
+    # starts live in these namespaces, so `stop` can end them all and `pids` can list them.
+    ip netns exec "$ns" unshare --mount --pid --fork --propagation private -- /bin/bash -c '
+        set -e
+        root="$1"
+        mount --make-rprivate /
+        mount -t proc proc "$root/proc"
+        mount -t tmpfs -o mode=0755,size=16m dev "$root/dev"
+        for d in null zero full random urandom tty; do
+            touch "$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"
+        done
+        mkdir -p "$root/dev/pts" "$root/dev/shm"
+        mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
+        ln -sf pts/ptmx "$root/dev/ptmx"
+        ln -sf /proc/self/fd "$root/dev/fd"
+        ln -sf /proc/self/fd/0 "$root/dev/stdin"; ln -sf /proc/self/fd/1 "$root/dev/stdout"; ln -sf /proc/self/fd/2 "$root/dev/stderr"
+        mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
+        mount -t tmpfs -o mode=0755 run "$root/run"
+        mkdir -p "$root/run/sshd" "$root/run/lock"
+        chmod 1777 "$root/run/lock"
+        echo ready > "$root/.holder-ready"
+        exec chroot "$root" /bin/bash -c "trap \"exit 0\" TERM; while :; do sleep 3600 & wait \$!; done"
+    ' holder "$root" </dev/null >"$dir/holder.log" 2>&1 &
+    # $! is `ip netns exec`; the namespace's PID 1 is the bash that unshare forked.
+    local i
+    for i in $(seq 1 100); do [ -f "$root/.holder-ready" ] && break; sleep 0.1; done
+    [ -f "$root/.holder-ready" ] || { cat "$dir/holder.log" >&2; die "host namespaces did not come up"; }
+    rm -f "$root/.holder-ready"
+    local holder=""
+    for pid in $(ip netns pids "$ns"); do
+        if [ "$(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status" 2>/dev/null)" = 1 ]; then holder=$pid; fi
+    done
+    [ -n "$holder" ] || die "could not find the host's init process"
+    echo "$holder" >"$dir/holder.pid"
+
+    cmd_start_sshd "$dir"
+    log "host up: ssh -i $dir/id_ed25519 ubuntu@$addr_in (netns $ns, root $root)"
+}
+
+cmd_start_sshd() {
+    local dir="$1"
+    load_env "$dir"
+    # sshd -D would keep a foreground process; plain sshd daemonizes inside the namespaces.
+    in_host "$dir" /usr/sbin/sshd -E /var/log/sshd.log
+    local i
+    for i in $(seq 1 50); do
+        if ip netns exec "$HOST_NS" bash -c "exec 3<>/dev/tcp/$HOST_ADDR/$HOST_PORT" 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    die "sshd did not start listening on $HOST_ADDR:$HOST_PORT (see $HOST_ROOT/var/log/sshd.log)"
+}
+
+# Host-side PIDs of the host's processes whose command matches an ERE.
+host_pids_matching() {
+    local dir="$1" re="$2"
+    load_env "$dir"
+    local pid
+    for pid in $(ip netns pids "$HOST_NS"); do
+        if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq -- "$re"; then echo "$pid"; fi
+    done
+}
+
+cmd_kill_sshd() {
+    local dir="$1" pids
+    pids=$(host_pids_matching "$dir" '^sshd: |^/usr/sbin/sshd')
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    log "killed sshd: ${pids:-(none)}"
+}
+
+cmd_kill_sessions() {
+    local dir="$1" pids
+    # Per-connection processes are titled "sshd: ubuntu ..." (listener: "sshd: /usr/sbin/sshd ...").
+    pids=$(host_pids_matching "$dir" '^sshd: [a-z_][a-z0-9_-]*( |@|$)' | sort -u)
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    log "killed ssh sessions: ${pids:-(none)}"
+}
+
+cmd_stop() {
+    local dir="$1"
+    [ -f "$dir/host.env" ] || { log "nothing to stop in $dir"; return 0; }
+    load_env "$dir"
+    if [ -f "$dir/holder.pid" ]; then
+        # Killing the PID namespace's init kills everything in it; its mounts go with it.
+        kill -KILL "$(cat "$dir/holder.pid")" 2>/dev/null || true
+    fi
+    local pid
+    for pid in $(ip netns pids "$HOST_NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    sleep 0.2
+    ip link del "$HOST_VETH" 2>/dev/null || true
+    ip netns del "$HOST_NS" 2>/dev/null || true
+    mv "$dir/host.env" "$dir/host.env.stopped"
+    rm -f "$dir/holder.pid"
+    log "host stopped ($HOST_NS)"
+}
+
+cmd_ssh() {
+    local dir="$1"; shift
+    load_env "$dir"
+    ssh -i "$HOST_KEY" -p "$HOST_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
+        "$HOST_USER@$HOST_ADDR" "$@"
+}
+
+main() {
+    local cmd="${1:-}"; shift || true
+    case "$cmd" in
+    rootfs) cmd_rootfs ;;
+    start) cmd_start "${1:-}" ;;
+    stop) cmd_stop "${1:?dir}" ;;
+    exec) local d="${1:?dir}"; shift; in_host "$d" "$@" ;;
+    ssh) local d="${1:?dir}"; shift; cmd_ssh "$d" "$@" ;;
+    kill-sshd) cmd_kill_sshd "${1:?dir}" ;;
+    kill-sessions) cmd_kill_sessions "${1:?dir}" ;;
+    start-sshd) cmd_start_sshd "${1:?dir}" ;;
+    pids) load_env "${1:?dir}"; ip netns pids "$HOST_NS" ;;
+    *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    esac
+}
+main "$@"
