@@ -1,0 +1,125 @@
+// Pulumi mocks that answer like AWS would for this program: realistic ids, addresses and
+// look-ups (instance type facts, Ubuntu AMIs, subnets), deterministic so that evaluating
+// the same configuration twice yields identical inputs.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { KNOWN_INSTANCE_TYPES } from "../components/sizing";
+
+function hex(seed: string, length: number): string {
+    return crypto.createHash("sha256").update(seed).digest("hex").slice(0, length);
+}
+
+/** A TEST-NET-3 address (203.0.113.0/24) derived from the name. */
+function testNetAddress(seed: string): string {
+    return `203.0.113.${(parseInt(hex(seed, 4), 16) % 250) + 2}`;
+}
+
+export interface MockOptions {
+    region: string;
+}
+
+const ID_PREFIXES: Record<string, string> = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    "aws:ec2/instance:Instance": "i-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/eipAssociation:EipAssociation": "eipassoc-",
+    "aws:ebs/volume:Volume": "vol-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/keyPair:KeyPair": "key-",
+};
+
+export class AwsMocks implements pulumi.runtime.Mocks {
+    constructor(private readonly options: MockOptions) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+        const seed = `${args.type}:${args.name}`;
+        const prefix = ID_PREFIXES[args.type];
+        const id = prefix ? `${prefix}${hex(seed, 17)}` : `${args.name}-id`;
+        const arn = (service: string, resource: string) => `arn:aws:${service}:${this.options.region}:123456789012:${resource}`;
+        const state: Record<string, unknown> = { ...args.inputs };
+        switch (args.type) {
+            case "aws:ec2/eip:Eip":
+                state.publicIp = testNetAddress(seed);
+                state.allocationId = id;
+                break;
+            case "aws:ec2/instance:Instance":
+                state.privateIp = "10.42.0.10";
+                state.arn = arn("ec2", `instance/${id}`);
+                break;
+            case "aws:ec2/keyPair:KeyPair":
+                state.keyName = `${args.inputs.keyNamePrefix ?? args.name}${hex(seed, 8)}`;
+                break;
+            case "aws:iam/role:Role":
+            case "aws:iam/instanceProfile:InstanceProfile":
+                state.name = `${args.inputs.namePrefix ?? args.name}${hex(seed, 8)}`;
+                state.arn = `arn:aws:iam::123456789012:${args.type.includes("role") ? "role" : "instance-profile"}/${state.name}`;
+                break;
+            case "aws:cloudwatch/logGroup:LogGroup":
+                state.arn = arn("logs", `log-group:${args.inputs.namePrefix ?? args.name}${hex(seed, 8)}`);
+                break;
+            case "aws:ec2/vpc:Vpc":
+                state.arn = arn("ec2", `vpc/${id}`);
+                break;
+            case "tls:index/privateKey:PrivateKey":
+                state.publicKeyOpenssh = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA${hex(seed, 43)} mock`;
+                state.privateKeyOpenssh = pulumi.secret(`-----BEGIN OPENSSH PRIVATE KEY-----\nmock-${hex(seed, 32)}\n-----END OPENSSH PRIVATE KEY-----\n`);
+                state.privateKeyPem = pulumi.secret(`mock-pem-${hex(seed, 32)}`);
+                break;
+            case "command:remote:Command":
+                state.stdout = "";
+                state.stderr = "";
+                break;
+            case "pulumi:pulumi:StackReference":
+                state.outputs = {};
+                break;
+        }
+        return { id, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        const inputs = args.inputs as Record<string, unknown>;
+        switch (args.token) {
+            case "aws:ec2/getInstanceType:getInstanceType": {
+                const name = String(inputs.instanceType);
+                const facts = KNOWN_INSTANCE_TYPES[name];
+                if (!facts) {
+                    // AWS answers an unknown type with InvalidInstanceType; so do we.
+                    throw new Error(`InvalidInstanceType: The following supplied instance types do not exist: [${name}]`);
+                }
+                return {
+                    id: name,
+                    instanceType: name,
+                    defaultVcpus: facts.vcpus,
+                    memorySize: facts.memoryMiB,
+                    supportedArchitectures: [facts.architecture],
+                };
+            }
+            case "aws:ec2/getAmi:getAmi": {
+                const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+                const arch = filters.find((f) => f.name === "architecture")?.values[0] ?? "x86_64";
+                return {
+                    id: arch === "arm64" ? "ami-0a1b2c3d4e5f60718" : "ami-0f1e2d3c4b5a69788",
+                    architecture: arch,
+                    name: `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-20261101`,
+                    ownerId: "099720109477",
+                };
+            }
+            case "aws:index/getAvailabilityZones:getAvailabilityZones":
+                return { names: ["a", "b", "c"].map((z) => `${this.options.region}${z}`), zoneIds: [] };
+            case "aws:ec2/getSubnet:getSubnet":
+                return { id: inputs.id, vpcId: "vpc-0123456789abcdef0", availabilityZone: `${this.options.region}a`, cidrBlock: "172.31.0.0/20" };
+            case "aws:ec2/getVpc:getVpc":
+                return { id: inputs.id, cidrBlock: "172.31.0.0/16" };
+            default:
+                return inputs;
+        }
+    }
+}

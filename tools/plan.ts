@@ -1,0 +1,104 @@
+// npm run plan -- --stack <name> [--json] [--check-policies]
+// Prints what `pulumi up` would create for a stack, evaluated offline under mocks: for
+// reviewers without cloud credentials (a fork's pull request, a laptop) and for checks.
+import { Plan, PlanResource, planStack } from "./planner";
+
+interface Args {
+    stack: string;
+    json: boolean;
+    checkPolicies: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+    const args: Args = { stack: "", json: false, checkPolicies: false };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack" || a === "-s") {
+            args.stack = argv[++i] ?? "";
+        } else if (a.startsWith("--stack=")) {
+            args.stack = a.slice("--stack=".length);
+        } else if (a === "--json") {
+            args.json = true;
+        } else if (a === "--check-policies") {
+            args.checkPolicies = true;
+        } else {
+            throw new Error(`unknown argument ${a}; usage: npm run plan -- --stack <name> [--json] [--check-policies]`);
+        }
+    }
+    if (!args.stack) {
+        throw new Error("missing --stack <name>; usage: npm run plan -- --stack staging [--json] [--check-policies]");
+    }
+    return args;
+}
+
+/** The settings a reviewer looks at first, per resource type. */
+const KEY_SETTINGS: Record<string, string[]> = {
+    "aws:ec2/instance:Instance": ["instanceType", "ami", "metadataOptions.httpTokens", "rootBlockDevice.encrypted", "rootBlockDevice.volumeSize", "disableApiTermination"],
+    "aws:ebs/volume:Volume": ["size", "type", "iops", "throughput", "encrypted", "availabilityZone"],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["cidrIpv4", "cidrIpv6", "fromPort", "description"],
+    "aws:ec2/vpc:Vpc": ["cidrBlock"],
+    "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"],
+    "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName"],
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ["metricName", "alarmActions"],
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy": ["policyDetails.schedules"],
+    "command:remote:Command": ["connection.host", "connection.user", "triggers", "stdin"],
+};
+
+function pick(inputs: Record<string, unknown>, dotted: string): unknown {
+    return dotted.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), inputs);
+}
+
+function describe(r: PlanResource): string {
+    const keys = KEY_SETTINGS[r.type] ?? [];
+    const parts = keys
+        .map((k) => [k, pick(r.inputs, k)] as const)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
+    const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
+    return [...parts, ...flags].join("  ");
+}
+
+function printHuman(plan: Plan): void {
+    console.log(`Offline plan for stack ${plan.stack}: ${plan.resources.length} resources (evaluated under mocks, no cloud calls)\n`);
+    for (const r of plan.resources) {
+        const details = describe(r);
+        console.log(`+ ${r.type}  ${r.name}${details ? `\n    ${details}` : ""}`);
+    }
+    console.log("\nOutputs:");
+    for (const [k, v] of Object.entries(plan.outputs)) {
+        console.log(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const plan = await planStack(args.stack);
+    if (args.json) {
+        const { outputs: _outputs, ...rest } = plan;
+        void _outputs;
+        console.log(JSON.stringify({ stack: rest.stack, resources: rest.resources.map(({ parent: _p, ...r }) => (void _p, r)) }, null, 2));
+    } else {
+        printHuman(plan);
+    }
+    if (args.checkPolicies) {
+        const { checkPlan } = await import("../policy/rules");
+        const violations = checkPlan(plan);
+        if (violations.length > 0) {
+            console.error(`\n${violations.length} policy violation(s) in stack ${plan.stack}:`);
+            for (const v of violations) {
+                console.error(`  ${v.resource}: [${v.rule}] ${v.message}`);
+            }
+            return 1;
+        }
+        console.error(`\nPolicies: no violations in stack ${plan.stack}.`);
+    }
+    return 0;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+        console.error(`plan failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+    },
+);

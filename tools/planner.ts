@@ -1,0 +1,213 @@
+// The offline plan: evaluates the real program for a stack's configuration under Pulumi
+// mocks (no AWS credentials, no Pulumi CLI) and records every resource it would register.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { parseConfig, PROJECT } from "../config";
+import { createSentryStack } from "../program";
+import { AwsMocks } from "./mocks";
+
+export interface PlanResource {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    protect: boolean;
+    retainOnDelete: boolean;
+    dependsOn: string[];
+    parent?: string;
+}
+
+export interface Plan {
+    stack: string;
+    resources: PlanResource[];
+    outputs: Record<string, unknown>;
+}
+
+export interface PlanOptions {
+    /** Config values ("sentry:profile" -> value) used instead of reading Pulumi.<stack>.yaml. */
+    config?: Record<string, unknown>;
+    /** Added on top of the stack file's (or `config`'s) values. */
+    overrides?: Record<string, unknown>;
+    /** Directory holding Pulumi.yaml and the stack files. */
+    projectDir?: string;
+    /**
+     * Secrets the stack file cannot show (they are encrypted per stack) are assumed set,
+     * as they must be before a real `pulumi up`. Default true.
+     */
+    assumeSecrets?: boolean;
+}
+
+export const SECRET_PLACEHOLDER = "[secret]";
+const PROJECT_DIR = path.resolve(__dirname, "..");
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const REQUIRED_SECRETS: Record<string, (c: Record<string, unknown>) => boolean> = {
+    "sentry:adminPassword": () => true,
+    "sentry:existingHostPrivateKey": (c) => c["sentry:placement"] === "existing",
+};
+
+/** Reads Pulumi.<stack>.yaml's `config:` map. */
+export function readStackConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new Error(`no stack file ${file}: create it with \`pulumi stack init ${stack}\` and set its config`);
+    }
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    return { ...(doc?.config ?? {}) };
+}
+
+function isSecretValue(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in (v as object);
+}
+
+/** Replaces every secret (as the mock monitor sees it) with the placeholder. */
+export function redactSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(redactSecrets);
+    }
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
+            return SECRET_PLACEHOLDER;
+        }
+        return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, redactSecrets(obj[k])]));
+    }
+    return value;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getDependenciesList(): string[];
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+type RegisterFn = (req: RegisterRequest, cb: (err: unknown, res?: unknown) => void) => void;
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Evaluates the program for `stack`. Runs one plan at a time: Pulumi's runtime is global. */
+export function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
+    const run = queue.then(() => planStackNow(stack, options));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> {
+    const raw = { ...(options.config ?? readStackConfig(stack, options.projectDir)), ...(options.overrides ?? {}) };
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(raw)) {
+        if (v === undefined || v === null) {
+            continue;
+        }
+        if (isSecretValue(v)) {
+            values[k] = SECRET_PLACEHOLDER;
+            secretKeys.push(k);
+        } else {
+            values[k] = typeof v === "string" ? v : JSON.stringify(v);
+        }
+    }
+    if (options.assumeSecrets !== false) {
+        for (const [k, needed] of Object.entries(REQUIRED_SECRETS)) {
+            if (values[k] === undefined && needed(raw)) {
+                values[k] = SECRET_PLACEHOLDER;
+                secretKeys.push(k);
+            }
+        }
+    }
+    const region = values["aws:region"] ?? "eu-central-1";
+
+    await pulumi.runtime.setMocks(new AwsMocks({ region }), PROJECT, stack, false, "organization");
+    pulumi.runtime.setAllConfig(values, secretKeys);
+
+    const captured: { urn: string; req: RegisterRequest }[] = [];
+    const monitor = (pulumi.runtime as unknown as { getMonitor(): { registerResource: RegisterFn } }).getMonitor();
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+        original(req, (err, res) => {
+            if (!err && res) {
+                captured.push({ urn: (res as { getUrn(): string }).getUrn(), req });
+            }
+            cb(err, res);
+        });
+    };
+
+    const failures: unknown[] = [];
+    let signalFailure: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (signalFailure = resolve));
+    // A failed apply (sizing, upgrade path) rejects a registration; resources depending on it
+    // then wait forever, so the first failure ends the evaluation.
+    const onRejection = (reason: unknown) => {
+        failures.push(reason);
+        signalFailure();
+    };
+    process.on("unhandledRejection", onRejection);
+    let outputs: Record<string, unknown> = {};
+    try {
+        const config = parseConfig(
+            {
+                get: (k) => new pulumi.Config(PROJECT).get(k),
+                getSecret: (k) => new pulumi.Config(PROJECT).getSecret(k),
+                awsRegion: () => new pulumi.Config("aws").get("region"),
+            },
+            stack,
+        );
+        const result = createSentryStack(config);
+        await Promise.race([waitForRpcs(), failed]);
+        // Give rejected applies a turn to surface.
+        await new Promise((r) => setImmediate(r));
+        if (failures.length === 0) {
+            outputs = await resolveOutputs(result as unknown as Record<string, unknown>);
+        }
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length > 0) {
+        // The resources that waited on the failed one are expected leftovers of a failed
+        // evaluation; forget them so Pulumi's exit-time leak check does not fail the process.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
+        throw failures[0] instanceof Error ? failures[0] : new Error(String(failures[0]));
+    }
+
+    const nameOf = new Map(captured.map((c) => [c.urn, c.req.getName()]));
+    const resources = captured.map(({ req }) => ({
+        type: req.getType(),
+        name: req.getName(),
+        inputs: redactSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        protect: req.getProtect() === true,
+        retainOnDelete: req.getRetainondelete() === true,
+        dependsOn: [...new Set(req.getDependenciesList().map((u) => nameOf.get(u) ?? u))].sort(),
+        ...(req.getParent() ? { parent: nameOf.get(req.getParent()) ?? req.getParent() } : {}),
+    }));
+    resources.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
+    return { stack, resources, outputs };
+}
+
+async function resolveOutputs(result: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(result)) {
+        if (v === undefined) {
+            continue;
+        }
+        if (pulumi.Output.isInstance(v)) {
+            // promise() rejects when the program failed (a sizing or upgrade-path error inside an apply).
+            const value = await (v as unknown as { promise(): Promise<unknown> }).promise();
+            out[k] = (await pulumi.isSecret(v)) ? SECRET_PLACEHOLDER : value;
+        } else {
+            out[k] = v;
+        }
+    }
+    return out;
+}
+
+async function waitForRpcs(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+    await settings.waitForRPCs();
+}
