@@ -94,7 +94,7 @@ in_host() {
     load_env "$dir"
     local holder
     holder=$(cat "$dir/holder.pid")
-    nsenter --target "$holder" --mount --pid --net --root --wd=/ -- "$@"
+    nsenter --target "$holder" --mount --pid --uts --net --root --wd=/ -- "$@"
 }
 
 cmd_start() {
@@ -151,10 +151,11 @@ EOF
     # The holder: PID 1 of the host's PID namespace, owner of its mount namespace. It mounts
     # /proc, a small /dev and /tmp inside the root and then sleeps; sshd and everything it
     # starts live in these namespaces, so `stop` can end them all and `pids` can list them.
-    ip netns exec "$ns" unshare --mount --pid --fork --propagation private -- /bin/bash -c '
+    ip netns exec "$ns" unshare --mount --pid --uts --fork --propagation private -- /bin/bash -c '
         set -e
         root="$1"
         mount --make-rprivate /
+        hostname sentry-e2e-host
         mount -t proc proc "$root/proc"
         mount -t tmpfs -o mode=0755,size=16m dev "$root/dev"
         for d in null zero full random urandom tty; do
