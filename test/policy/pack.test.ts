@@ -1,0 +1,127 @@
+// The @pulumi/policy adapter: the same rules, fed from the engine's arguments.
+import type { PolicyResource as EngineResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import { parseUrn, toPolicies } from "../../policy/pack";
+import { RULES } from "../../policy/rules";
+import { find, stackPlan } from "./fixtures";
+
+const policies = toPolicies(RULES);
+
+function urnOf(stack: string, type: string, name: string): string {
+    return `urn:pulumi:${stack}::sentry::sentry:aws:SentryHost$${type}::${name}`;
+}
+
+function resourceArgs(stack: string, type: string, name: string, props: Record<string, unknown>, protect = false, config: object = {}): ResourceValidationArgs {
+    return {
+        type,
+        name,
+        props,
+        urn: urnOf(stack, type, name),
+        opts: { protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        stackTags: new Map(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: <T extends object>() => config as T,
+        notApplicable: () => {
+            throw new Error("not applicable");
+        },
+    };
+}
+
+async function runResource(policyName: string, args: ResourceValidationArgs): Promise<string[]> {
+    const policy = policies.find((p) => p.name === policyName) as ResourceValidationPolicy;
+    const messages: string[] = [];
+    const validate = policy.validateResource;
+    for (const v of Array.isArray(validate) ? validate : [validate!]) {
+        await v(args, (m) => messages.push(m));
+    }
+    return messages;
+}
+
+describe("policy pack adapter", () => {
+    it("maps every rule to one policy with its level and remediation, stack rules to stack policies", () => {
+        expect(policies.map((p) => p.name)).toEqual(RULES.map((r) => r.name));
+        for (const rule of RULES) {
+            const p = policies.find((x) => x.name === rule.name)!;
+            expect(p.enforcementLevel).toBe(rule.enforcementLevel);
+            expect(p.remediationSteps).toBe(rule.remediation);
+            expect("validateStack" in p).toBe(rule.scope === "stack");
+        }
+    });
+
+    it("parses stack and project from the URN", () => {
+        expect(parseUrn("urn:pulumi:demo-1::sentry::sentry:aws:SentryHost$aws:ec2/eip:Eip::sentry-demo-1-eip")).toEqual({
+            stack: "demo-1",
+            project: "sentry",
+            type: "aws:ec2/eip:Eip",
+            name: "sentry-demo-1-eip",
+        });
+        expect(() => parseUrn("sentry-prod-eip")).toThrow(/not a Pulumi URN/);
+    });
+
+    it("reports an unprotected production instance from the engine's options", async () => {
+        const host = find(stackPlan("prod"), "host");
+        expect(await runResource("production-protected", resourceArgs("prod", host.type, host.name, host.inputs, true))).toEqual([]);
+        expect(await runResource("production-protected", resourceArgs("prod", host.type, host.name, host.inputs, false))).toEqual([
+            "the instance is not protected (protect: true) in production",
+        ]);
+    });
+
+    it("takes the stack name from the URN for the naming rule", async () => {
+        const vpc = find(stackPlan("staging"), "vpc");
+        expect(await runResource("names-carry-own-stack", resourceArgs("staging", vpc.type, vpc.name, vpc.inputs))).toEqual([]);
+        const messages = await runResource("names-carry-own-stack", resourceArgs("demo", vpc.type, vpc.name, vpc.inputs));
+        expect(messages[0]).toMatch(/does not start with "sentry-demo"/);
+    });
+
+    it("reads publicWebStacks from --policy-pack-config, defaulting to policy/settings.ts", async () => {
+        const web = find(stackPlan("staging", { webCidrs: ["0.0.0.0/0"] }), "web-0");
+        const args = (config: object) => resourceArgs("staging", web.type, web.name, web.inputs, false, config);
+        expect(await runResource("public-ingress-web-only", args({}))).toHaveLength(1);
+        expect(await runResource("public-ingress-web-only", args({ publicWebStacks: ["staging"] }))).toEqual([]);
+    });
+
+    it("runs stack rules over every resource and reports against the offending URN", async () => {
+        const plan = stackPlan("staging");
+        const resources: EngineResource[] = plan.resources
+            .filter((r) => r.type !== "aws:ec2/flowLog:FlowLog")
+            .map((r) => ({
+                type: r.type,
+                name: r.name,
+                props: r.inputs,
+                urn: urnOf("staging", r.type, r.name),
+                opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+                dependencies: [],
+                propertyDependencies: {},
+                isType: () => false,
+                asType: () => undefined,
+            }));
+        const policy = policies.find((p) => p.name === "vpc-flow-logs") as StackValidationPolicy;
+        const reports: [string, string | undefined][] = [];
+        const args: StackValidationArgs = {
+            resources,
+            stackTags: new Map(),
+            getConfig: <T extends object>() => ({}) as T,
+            notApplicable: () => {
+                throw new Error("not applicable");
+            },
+        };
+        await policy.validateStack(args, (m, urn) => reports.push([m, urn]));
+        expect(reports).toEqual([
+            ["sentry-staging-vpc: the VPC has no flow log (no aws.ec2.FlowLog with a vpcId in this stack)", urnOf("staging", "aws:ec2/vpc:Vpc", "sentry-staging-vpc")],
+        ]);
+    });
+
+    it("treats a value unknown during preview as set where only presence matters", async () => {
+        const host = find(stackPlan("staging"), "host");
+        const props = new Proxy(host.inputs, {
+            get(target, key) {
+                if (key === "iamInstanceProfile") {
+                    throw Object.assign(new Error("unknown"), { unknownTypeSentinel: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
+                }
+                return Reflect.get(target, key);
+            },
+        });
+        expect(await runResource("ec2-ssm-managed", resourceArgs("staging", host.type, host.name, props))).toEqual([]);
+    });
+});

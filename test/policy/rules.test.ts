@@ -1,0 +1,356 @@
+// Every rule gets a plan that passes it and a plan that breaks it.
+import { describe, expect, it } from "vitest";
+import { blockingViolations, checkPlan, formatViolations, ingressOf, isWorld, PolicyPlan, PolicyResource, RULES, Violation } from "../../policy/rules";
+import { POLICY_SETTINGS } from "../../policy/settings";
+import { find, stackPlan, withExtra, withResource, without } from "./fixtures";
+
+const staging = stackPlan("staging");
+const prod = stackPlan("prod");
+const trial = stackPlan("demo");
+
+function broken(plan: PolicyPlan, rule: string): Violation[] {
+    return checkPlan(plan).filter((v) => v.rule === rule);
+}
+
+const tested = new Set<string>();
+/** Declares the rule's pair of cases: `pass` must not trip it, `fail` must, naming `resource`. */
+function pair(rule: string, pass: PolicyPlan, fail: PolicyPlan, resource: string, message: RegExp) {
+    tested.add(rule);
+    it(`${rule}: passes`, () => {
+        expect(broken(pass, rule)).toEqual([]);
+    });
+    it(`${rule}: fails`, () => {
+        const v = broken(fail, rule);
+        expect(v.length).toBeGreaterThan(0);
+        expect(v[0].resource).toBe(resource);
+        expect(v.map((x) => x.message).join("\n")).toMatch(message);
+    });
+}
+
+const instanceInputs = (f: (i: Record<string, unknown>) => void) => (r: PolicyResource) => {
+    f(r.inputs);
+    return r;
+};
+
+describe("compliant plans", () => {
+    for (const plan of [staging, prod, trial]) {
+        it(`${plan.stack} has no violations`, () => {
+            expect(formatViolations(checkPlan(plan))).toBe("");
+        });
+    }
+});
+
+describe("rules", () => {
+    pair(
+        "ec2-imdsv2-required",
+        staging,
+        withResource(staging, "host", instanceInputs((i) => (i.metadataOptions = { httpTokens: "optional" }))),
+        "sentry-staging-host",
+        /httpTokens is "optional"/,
+    );
+    it("ec2-imdsv2-required: a missing metadataOptions fails too", () => {
+        const plan = withResource(staging, "host", instanceInputs((i) => delete i.metadataOptions));
+        expect(broken(plan, "ec2-imdsv2-required")[0].message).toMatch(/not set/);
+    });
+
+    pair(
+        "ec2-imds-hop-limit",
+        staging,
+        withResource(staging, "host", instanceInputs((i) => (i.metadataOptions = { httpTokens: "required", httpPutResponseHopLimit: 2 }))),
+        "sentry-staging-host",
+        /hop.*2|HopLimit is 2/i,
+    );
+
+    pair(
+        "ebs-encrypted",
+        prod,
+        withResource(prod, "data", instanceInputs((i) => (i.encrypted = false))),
+        "sentry-prod-data",
+        /not encrypted/,
+    );
+    it("ebs-encrypted: an instance's unencrypted root or extra block device fails", () => {
+        const plan = withResource(
+            staging,
+            "host",
+            instanceInputs((i) => {
+                i.rootBlockDevice = { volumeSize: 20 };
+                i.ebsBlockDevices = [{ deviceName: "/dev/sdg", encrypted: false }];
+            }),
+        );
+        const messages = broken(plan, "ebs-encrypted").map((v) => v.message);
+        expect(messages).toEqual([expect.stringMatching(/rootBlockDevice/), expect.stringMatching(/ebsBlockDevices\[0\]/)]);
+    });
+
+    pair(
+        "no-public-admin-ingress",
+        staging,
+        stackPlan("staging", { sshCidrs: ["198.51.100.7/32", "0.0.0.0/0"] }),
+        "sentry-staging-ssh-1",
+        /0\.0\.0\.0\/0 may reach port 22.*SSH/,
+    );
+    it("no-public-admin-ingress: ::/0 on an inline security-group rule and a SecurityGroupRule range fail", () => {
+        const plan = withExtra(
+            staging,
+            {
+                type: "aws:ec2/securityGroup:SecurityGroup",
+                name: "sentry-staging-legacy-sg",
+                inputs: { ingress: [{ protocol: "tcp", fromPort: 3389, toPort: 3389, ipv6CidrBlocks: ["::/0"] }] },
+            },
+            {
+                type: "aws:ec2/securityGroupRule:SecurityGroupRule",
+                name: "sentry-staging-range",
+                inputs: { type: "ingress", protocol: "tcp", fromPort: 2000, toPort: 7000, cidrBlocks: ["0.0.0.0/0"] },
+            },
+        );
+        const v = broken(plan, "no-public-admin-ingress");
+        expect(v.map((x) => x.resource)).toEqual(["sentry-staging-legacy-sg", "sentry-staging-range"]);
+        expect(v[0].message).toMatch(/::\/0 may reach port 3389 \(ingress\[0\]\).*RDP/);
+        expect(v[1].message).toMatch(/ports 2000-7000.*2375 \(Docker API/);
+    });
+    it("no-public-admin-ingress: all protocols from anywhere fail; egress and narrow sources pass", () => {
+        const plan = withExtra(staging, {
+            type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            name: "sentry-staging-any",
+            inputs: { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" },
+        });
+        expect(broken(plan, "no-public-admin-ingress")[0].message).toMatch(/all ports/);
+        // The fixture's egress rule is 0.0.0.0/0 with all protocols: egress is not ingress.
+        expect(broken(staging, "no-public-admin-ingress")).toEqual([]);
+    });
+
+    pair(
+        "public-ingress-web-only",
+        stackPlan("prod", { webCidrs: ["0.0.0.0/0", "::/0"] }),
+        stackPlan("staging", { webCidrs: ["0.0.0.0/0"] }),
+        "sentry-staging-web-0",
+        /stack "staging" is not in publicWebStacks/,
+    );
+    it("public-ingress-web-only: a public non-web port fails even on prod", () => {
+        const plan = withExtra(prod, {
+            type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            name: "sentry-prod-grafana",
+            inputs: { ipProtocol: "tcp", fromPort: 3001, toPort: 3001, cidrIpv4: "0.0.0.0/0" },
+        });
+        expect(broken(plan, "public-ingress-web-only")[0].message).toMatch(/only the web port/);
+    });
+    it("public-ingress-web-only: the allowed stacks come from settings", () => {
+        const plan = stackPlan("staging", { webCidrs: ["0.0.0.0/0"] });
+        expect(checkPlan(plan, { settings: { publicWebStacks: ["staging"] } }).filter((v) => v.rule === "public-ingress-web-only")).toEqual([]);
+        expect(POLICY_SETTINGS.publicWebStacks).toEqual(["prod"]);
+    });
+
+    pair(
+        "instance-type-fits-profile",
+        stackPlan("staging", { profile: "errors-only", instanceType: "t3.large" }),
+        stackPlan("staging", { profile: "feature-complete", instanceType: "c7i.xlarge" }),
+        "sentry-staging-host",
+        /c7i\.xlarge has 4 vCPUs and 8 GiB, but the feature-complete profile needs/,
+    );
+    it("instance-type-fits-profile: a missing or unknown SentryProfile tag fails", () => {
+        const untagged = withResource(staging, "host", (r) => {
+            delete (r.inputs.tags as Record<string, string>).SentryProfile;
+            return r;
+        });
+        expect(broken(untagged, "instance-type-fits-profile")[0].message).toMatch(/no SentryProfile tag/);
+        expect(broken(stackPlan("staging", { profile: "everything" }), "instance-type-fits-profile")[0].message).toMatch(/not a known profile/);
+    });
+
+    pair(
+        "instance-type-known",
+        staging,
+        stackPlan("staging", { instanceType: "x9z.mega" }),
+        "sentry-staging-host",
+        /x9z\.mega is not in KNOWN_INSTANCE_TYPES/,
+    );
+    it("instance-type-known: an unknown type is not a sizing failure (advisory only)", () => {
+        const v = checkPlan(stackPlan("staging", { instanceType: "x9z.mega" }));
+        expect(v.map((x) => x.rule)).toEqual(["instance-type-known"]);
+        expect(blockingViolations(v)).toEqual([]);
+    });
+
+    pair(
+        "production-protected",
+        prod,
+        stackPlan("prod", { protect: false }),
+        "sentry-prod-host",
+        /instance is not protected/,
+    );
+    it("production-protected: names the data volume's protection and retainOnDelete and the EIP", () => {
+        const messages = broken(stackPlan("prod", { protect: false }), "production-protected").map((v) => `${v.resource}: ${v.message}`);
+        expect(messages).toEqual([
+            "sentry-prod-host: the instance is not protected (protect: true) in production",
+            expect.stringMatching(/^sentry-prod-eip: the Elastic IP .* is not protected/),
+            "sentry-prod-data: the data volume is not protected (protect: true) in production",
+            "sentry-prod-data: the data volume is not retained on delete (retainOnDelete: true) in production",
+        ]);
+    });
+    it("production-protected: a prod stack labelled staging is still production", () => {
+        const plan = stackPlan("prod", { environment: "staging", protect: false });
+        expect(broken(plan, "production-protected").length).toBe(4);
+    });
+    it("production-protected: retainOnDelete unknown (as in the engine) is not reported", () => {
+        const plan = withResource(prod, "data", (r) => ({ ...r, retainOnDelete: undefined }));
+        expect(broken(plan, "production-protected")).toEqual([]);
+    });
+
+    pair(
+        "trial-disposable",
+        trial,
+        stackPlan("demo", { protect: true }),
+        "sentry-demo-host",
+        /protected: `pulumi destroy` and the trial reaper would fail/,
+    );
+    it("trial-disposable: retained volumes and missing or malformed ExpiresAt fail", () => {
+        const retained = withResource(trial, "data", (r) => ({ ...r, retainOnDelete: true }));
+        expect(broken(retained, "trial-disposable")[0].message).toMatch(/leave it behind, still billed/);
+        const malformed = stackPlan("demo", { expiresAt: "next tuesday" });
+        expect(broken(malformed, "trial-disposable")[0].message).toMatch(/not an ISO 8601 UTC time/);
+        const missing = withResource(trial, "vpc", (r) => {
+            delete (r.inputs.tags as Record<string, string>).ExpiresAt;
+            return r;
+        });
+        expect(broken(missing, "trial-disposable").map((v) => v.resource)).toEqual(["sentry-demo-vpc"]);
+    });
+
+    pair(
+        "names-carry-own-stack",
+        trial,
+        withExtra(trial, {
+            type: "aws:ec2/securityGroup:SecurityGroup",
+            name: "sentry-staging-sg",
+            inputs: { tags: { Name: "sentry-staging-sg", Project: "sentry", Stack: "demo", Environment: "trial", ManagedBy: "pulumi", ExpiresAt: "2026-12-01T00:00:00Z" } },
+        }),
+        "sentry-staging-sg",
+        /logical name "sentry-staging-sg" does not start with "sentry-demo"/,
+    );
+    it("names-carry-own-stack: physical names and Name tags must carry the stack too", () => {
+        const plan = withResource(trial, "flow-logs", (r) => {
+            r.inputs.namePrefix = "/sentry/staging/vpc-flow-logs-";
+            (r.inputs.tags as Record<string, string>).Name = "sentry-flow-logs";
+            return r;
+        });
+        const messages = broken(plan, "names-carry-own-stack").map((v) => v.message);
+        expect(messages).toEqual([
+            'namePrefix "/sentry/staging/vpc-flow-logs-" does not contain "sentry-demo"',
+            'tags.Name "sentry-flow-logs" does not contain "sentry-demo"',
+        ]);
+    });
+    it("names-carry-own-stack: the prod stack does not match a stack called prod-like (token match)", () => {
+        const plan = withResource(prod, "key", (r) => {
+            r.inputs.keyNamePrefix = "sentry-production-key-";
+            return r;
+        });
+        expect(broken(plan, "names-carry-own-stack")[0].message).toMatch(/keyNamePrefix "sentry-production-key-"/);
+    });
+
+    pair(
+        "required-tags",
+        staging,
+        withResource(staging, "igw", (r) => {
+            r.inputs.tags = { Name: "sentry-staging-igw", Project: "sentry", Stack: "prod", Environment: "production" };
+            return r;
+        }),
+        "sentry-staging-igw",
+        /missing tag ManagedBy[\s\S]*tag Stack is "prod"[\s\S]*tag Environment is "production" but stack "staging" is staging/,
+    );
+    it("required-tags: a taggable resource without tags fails; untaggable ones pass", () => {
+        const plan = withResource(staging, "eip", (r) => {
+            delete r.inputs.tags;
+            return r;
+        });
+        expect(broken(plan, "required-tags").map((v) => `${v.resource}: ${v.message}`)).toEqual([
+            "sentry-staging-eip: missing tags Name, Project, Stack, Environment, ManagedBy",
+        ]);
+    });
+    it("required-tags: a stack other than staging and prod must be a trial", () => {
+        const plan = stackPlan("demo", { environment: "staging" });
+        expect(broken(plan, "required-tags")[0].message).toMatch(/stack "demo" is trial/);
+    });
+
+    pair(
+        "ec2-ssm-managed",
+        staging,
+        withResource(staging, "host", instanceInputs((i) => delete i.iamInstanceProfile)),
+        "sentry-staging-host",
+        /no iamInstanceProfile/,
+    );
+
+    pair("vpc-flow-logs", staging, without(staging, "aws:ec2/flowLog:FlowLog"), "sentry-staging-vpc", /no flow log/);
+
+    pair(
+        "production-backups-and-recovery",
+        prod,
+        without(without(prod, "aws:dlm/lifecyclePolicy:LifecyclePolicy"), "aws:cloudwatch/metricAlarm:MetricAlarm"),
+        "sentry-prod-host",
+        /no CloudWatch alarm recovers[\s\S]*no DLM lifecycle policy/,
+    );
+    it("production-backups-and-recovery: staging without snapshots is fine", () => {
+        const plan = without(staging, "aws:dlm/lifecyclePolicy:LifecyclePolicy");
+        expect(broken(plan, "production-backups-and-recovery")).toEqual([]);
+    });
+
+    it("every rule has a passing and a failing case above", () => {
+        expect([...tested].sort()).toEqual(RULES.map((r) => r.name).sort());
+    });
+});
+
+describe("rule metadata", () => {
+    it("every rule explains itself and justifies a non-mandatory level", () => {
+        const names = new Set<string>();
+        for (const rule of RULES) {
+            expect(names.has(rule.name)).toBe(false);
+            names.add(rule.name);
+            expect(rule.name).toMatch(/^[a-z0-9-]+$/);
+            expect(rule.description.length).toBeGreaterThan(60);
+            expect(rule.remediation.length).toBeGreaterThan(30);
+            if (rule.enforcementLevel !== "mandatory") {
+                expect(rule.levelRationale, rule.name).toBeTruthy();
+            }
+        }
+    });
+    it("the security baseline (BRIEF section 4) is mandatory", () => {
+        const level = (n: string) => RULES.find((r) => r.name === n)?.enforcementLevel;
+        for (const n of ["ec2-imdsv2-required", "ebs-encrypted", "no-public-admin-ingress", "public-ingress-web-only", "ec2-ssm-managed", "vpc-flow-logs"]) {
+            expect(level(n), n).toBe("mandatory");
+        }
+    });
+});
+
+describe("checkPlan output", () => {
+    it("reports resource, rule, level and message, and formats one line each", () => {
+        const v = checkPlan(stackPlan("staging", { sshCidrs: ["0.0.0.0/0"] }));
+        expect(v).toContainEqual({
+            resource: "sentry-staging-ssh-0",
+            type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            rule: "no-public-admin-ingress",
+            enforcementLevel: "mandatory",
+            message: "0.0.0.0/0 may reach port 22, which includes 22 (SSH)",
+        });
+        expect(formatViolations(v)).toMatch(/^mandatory {2}no-public-admin-ingress {2}sentry-staging-ssh-0 \(aws:vpc/);
+        expect(blockingViolations(v).length).toBe(v.length);
+    });
+    it("the issue's examples fail the offline check: SSH from anywhere, feature-complete on 8 GiB", () => {
+        const ssh = stackPlan("prod", { sshCidrs: ["0.0.0.0/0"] });
+        const small = stackPlan("prod", { instanceType: "c7i.xlarge", profile: "feature-complete" });
+        expect(blockingViolations(checkPlan(ssh)).map((v) => v.rule)).toContain("no-public-admin-ingress");
+        expect(blockingViolations(checkPlan(small)).map((v) => v.rule)).toEqual(["instance-type-fits-profile"]);
+    });
+});
+
+describe("ingress helpers", () => {
+    it("recognises every spelling of anywhere", () => {
+        expect(["0.0.0.0/0", "::/0", "::0/0", " 0.0.0.0/0"].every(isWorld)).toBe(true);
+        expect(["0.0.0.0/1", "10.0.0.0/8", "2001:db8::/32"].some(isWorld)).toBe(false);
+    });
+    it("normalises ICMP without ports and ignores egress SecurityGroupRules", () => {
+        expect(ingressOf(find(staging, "ssh-0"))).toEqual([{ cidrs: ["198.51.100.7/32"], fromPort: 22, toPort: 22, protocol: "tcp", where: "" }]);
+        const egress: PolicyResource = { type: "aws:ec2/securityGroupRule:SecurityGroupRule", name: "x", inputs: { type: "egress", cidrBlocks: ["0.0.0.0/0"] } };
+        expect(ingressOf(egress)).toEqual([]);
+        const icmp = withExtra(staging, {
+            type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            name: "sentry-staging-ping",
+            inputs: { ipProtocol: "icmp", fromPort: -1, toPort: -1, cidrIpv4: "0.0.0.0/0", tags: find(staging, "ssh-0").inputs.tags },
+        });
+        expect(checkPlan(icmp).filter((v) => v.resource === "sentry-staging-ping" && v.rule.includes("ingress"))).toEqual([]);
+    });
+});
