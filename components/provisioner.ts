@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { digest, readScript, renderStepCommand } from "./render";
 import { SentryProfile } from "./sizing";
 import { emailProblem, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "./validation";
-import { upgradePathProblem } from "./versions";
+import { HARD_STOPS, KNOWN_BAD_VERSIONS, upgradePathProblem } from "./versions";
 
 export interface SentrySettings {
     profile: SentryProfile;
@@ -120,7 +120,13 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             DOCKER_ADDRESS_POOL_BASE: s.dockerAddressPool,
             DOCKER_ADDRESS_POOL_SIZE: "24",
         },
-        "checkout-self-hosted": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_REPO_URL: s.repoUrl },
+        "checkout-self-hosted": {
+            ...sentryDir,
+            SENTRY_VERSION: s.version,
+            SENTRY_REPO_URL: s.repoUrl,
+            SENTRY_HARD_STOPS: HARD_STOPS.join(" "),
+            SENTRY_KNOWN_BAD_VERSIONS: KNOWN_BAD_VERSIONS.join(" "),
+        },
         "configure-sentry": {
             SENTRY_DIR: layout.sentryDir,
             SENTRY_URL: i.publicUrl,

@@ -3,7 +3,7 @@
 // the same configuration twice yields identical inputs.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { KNOWN_INSTANCE_TYPES } from "../components/sizing";
+import { InstanceTypeFacts, KNOWN_INSTANCE_TYPES } from "../components/sizing";
 
 function hex(seed: string, length: number): string {
     return crypto.createHash("sha256").update(seed).digest("hex").slice(0, length);
@@ -16,6 +16,10 @@ function testNetAddress(seed: string): string {
 
 export interface MockOptions {
     region: string;
+    /** Outputs of the stack's previous deployment, as its self-reference reads them. */
+    previousOutputs?: Record<string, unknown>;
+    /** Instance types the mock AWS knows beyond KNOWN_INSTANCE_TYPES. */
+    extraInstanceTypes?: Record<string, InstanceTypeFacts>;
 }
 
 const ID_PREFIXES: Record<string, string> = {
@@ -78,7 +82,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 state.stderr = "";
                 break;
             case "pulumi:pulumi:StackReference":
-                state.outputs = {};
+                state.outputs = this.options.previousOutputs ?? {};
                 break;
         }
         return { id, state };
@@ -89,10 +93,12 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         switch (args.token) {
             case "aws:ec2/getInstanceType:getInstanceType": {
                 const name = String(inputs.instanceType);
-                const facts = KNOWN_INSTANCE_TYPES[name];
+                const facts = this.options.extraInstanceTypes?.[name] ?? KNOWN_INSTANCE_TYPES[name];
                 if (!facts) {
-                    // AWS answers an unknown type with InvalidInstanceType; so do we.
-                    throw new Error(`InvalidInstanceType: The following supplied instance types do not exist: [${name}]`);
+                    // AWS answers an unknown type with InvalidInstanceType; the offline catalogue
+                    // may simply not list it. The runtime reads an invoke error's `details`.
+                    const message = `InvalidInstanceType: ${name} is not in the offline catalogue (KNOWN_INSTANCE_TYPES in components/sizing.ts); a real preview asks AWS, or add the type's facts there`;
+                    throw Object.assign(new Error(message), { details: message });
                 }
                 return {
                     id: name,

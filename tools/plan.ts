@@ -41,11 +41,17 @@ const KEY_SETTINGS: Record<string, string[]> = {
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName"],
     "aws:cloudwatch/metricAlarm:MetricAlarm": ["metricName", "alarmActions"],
     "aws:dlm/lifecyclePolicy:LifecyclePolicy": ["policyDetails.schedules"],
-    "command:remote:Command": ["connection.host", "connection.user", "triggers", "stdin"],
+    "command:remote:Command": ["stdin"],
 };
 
 function pick(inputs: Record<string, unknown>, dotted: string): unknown {
     return dotted.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), inputs);
+}
+
+/** A step's script inputs, read back from the env file its command writes. */
+function stepInputs(create: unknown): string[] {
+    const body = /<<'SENTRY_DEPLOY_ENV_EOF'\n([\s\S]*?)\nSENTRY_DEPLOY_ENV_EOF/.exec(String(create))?.[1];
+    return body ? body.split("\n").filter(Boolean) : [];
 }
 
 function describe(r: PlanResource): string {
@@ -55,7 +61,8 @@ function describe(r: PlanResource): string {
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
     const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
-    return [...parts, ...flags].join("  ");
+    const script = r.type === "command:remote:Command" ? stepInputs(r.inputs.create) : [];
+    return [...parts, ...script, ...flags].join("  ");
 }
 
 function printHuman(plan: Plan): void {

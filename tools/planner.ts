@@ -5,8 +5,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { parseConfig, PROJECT } from "../config";
-import { createSentryStack } from "../program";
-import { AwsMocks } from "./mocks";
+import { createSentryStack, StackOutputs } from "../program";
+import { AwsMocks, MockOptions } from "./mocks";
 
 export interface PlanResource {
     type: string;
@@ -36,6 +36,13 @@ export interface PlanOptions {
      * as they must be before a real `pulumi up`. Default true.
      */
     assumeSecrets?: boolean;
+    /**
+     * Tests only: show each secret as {"[secret]": value} instead of the bare placeholder,
+     * so a test can check both that a value is secret and what it holds.
+     */
+    revealSecrets?: boolean;
+    /** Tune what the mock AWS answers (previous outputs, extra instance types). */
+    mocks?: Omit<MockOptions, "region">;
 }
 
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -62,16 +69,16 @@ function isSecretValue(v: unknown): boolean {
 }
 
 /** Replaces every secret (as the mock monitor sees it) with the placeholder. */
-export function redactSecrets(value: unknown): unknown {
+export function redactSecrets(value: unknown, reveal = false): unknown {
     if (Array.isArray(value)) {
-        return value.map(redactSecrets);
+        return value.map((v) => redactSecrets(v, reveal));
     }
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
         if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
-            return SECRET_PLACEHOLDER;
+            return reveal ? { [SECRET_PLACEHOLDER]: redactSecrets(obj.value, reveal) } : SECRET_PLACEHOLDER;
         }
-        return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, redactSecrets(obj[k])]));
+        return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, redactSecrets(obj[k], reveal)]));
     }
     return value;
 }
@@ -122,7 +129,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     }
     const region = values["aws:region"] ?? "eu-central-1";
 
-    await pulumi.runtime.setMocks(new AwsMocks({ region }), PROJECT, stack, false, "organization");
+    await pulumi.runtime.setMocks(new AwsMocks({ region, ...options.mocks }), PROJECT, stack, false, "organization");
     pulumi.runtime.setAllConfig(values, secretKeys);
 
     const captured: { urn: string; req: RegisterRequest }[] = [];
@@ -157,21 +164,27 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
             },
             stack,
         );
-        const result = createSentryStack(config);
+        let result: StackOutputs;
+        try {
+            result = createSentryStack(config);
+        } catch (err) {
+            // Let what the program already started settle before the next evaluation
+            // replaces the mocks, so its stragglers cannot land in that one.
+            await Promise.race([waitForRpcs(), failed, new Promise((r) => setTimeout(r, 200))]);
+            forgetPendingPromises();
+            throw err;
+        }
         await Promise.race([waitForRpcs(), failed]);
         // Give rejected applies a turn to surface.
         await new Promise((r) => setImmediate(r));
         if (failures.length === 0) {
-            outputs = await resolveOutputs(result as unknown as Record<string, unknown>);
+            outputs = await resolveOutputs({ ...result });
         }
     } finally {
         process.off("unhandledRejection", onRejection);
     }
     if (failures.length > 0) {
-        // The resources that waited on the failed one are expected leftovers of a failed
-        // evaluation; forget them so Pulumi's exit-time leak check does not fail the process.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
+        forgetPendingPromises();
         throw failures[0] instanceof Error ? failures[0] : new Error(String(failures[0]));
     }
 
@@ -179,7 +192,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     const resources = captured.map(({ req }) => ({
         type: req.getType(),
         name: req.getName(),
-        inputs: redactSecrets(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        inputs: redactSecrets(req.getObject()?.toJavaScript() ?? {}, options.revealSecrets) as Record<string, unknown>,
         protect: req.getProtect() === true,
         retainOnDelete: req.getRetainondelete() === true,
         dependsOn: [...new Set(req.getDependenciesList().map((u) => nameOf.get(u) ?? u))].sort(),
@@ -204,6 +217,15 @@ async function resolveOutputs(result: Record<string, unknown>): Promise<Record<s
         }
     }
     return out;
+}
+
+/**
+ * The resources that waited on a failed one are expected leftovers of a failed evaluation;
+ * forget them so Pulumi's exit-time leak check does not fail the process.
+ */
+function forgetPendingPromises(): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
 }
 
 async function waitForRpcs(): Promise<void> {

@@ -1,0 +1,49 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { manualRunCommand, renderEnvFile, renderStepCommand, shellQuote } from "../../components/render";
+
+describe("rendering step commands", () => {
+    it("quotes any value for bash", () => {
+        const nasty = `a'b"c$(id)\`x\`\n;rm -rf /`;
+        const out = spawnSync("bash", ["-c", `printf %s ${shellQuote(nasty)}`], { encoding: "utf8" });
+        expect(out.stdout).toBe(nasty);
+    });
+
+    it("writes env files sorted, so the command text is stable", () => {
+        expect(renderEnvFile({ B: "2", A: "it's" })).toBe(`A='it'\\''s'\nB='2'\n`);
+        expect(() => renderEnvFile({ "bad-name": "x" })).toThrow(/not a plain upper-case identifier/);
+    });
+
+    it("runs the script with its inputs from a root-only file, passes stdin through, and keeps both for manual re-runs", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+        const script = `#!/usr/bin/env bash\nset -euo pipefail\necho "greeting=$GREETING"\necho "stdin=$(cat)"\n`;
+        // Run the rendered command for real, with the host directories redirected into a temp dir.
+        const command = renderStepCommand("demo", script, { GREETING: "hello 'world'" })
+            .replaceAll("/usr/local/lib/sentry-deploy", `${root}/lib`)
+            .replaceAll("/etc/sentry-deploy", `${root}/etc`);
+        const out = spawnSync("bash", ["-c", command], { input: "s3cret-on-stdin", encoding: "utf8" });
+        expect(out.stderr).toBe("");
+        expect(out.status).toBe(0);
+        expect(out.stdout).toBe("greeting=hello 'world'\nstdin=s3cret-on-stdin\n");
+        expect(fs.readFileSync(`${root}/lib/demo.sh`, "utf8")).toBe(script);
+        expect(fs.statSync(`${root}/etc/demo.env`).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(`${root}/etc`).mode & 0o777).toBe(0o700);
+        // The stdin secret is not written anywhere.
+        for (const f of [`${root}/lib/demo.sh`, `${root}/etc/demo.env`]) {
+            expect(fs.readFileSync(f, "utf8")).not.toContain("s3cret");
+        }
+    });
+
+    it("refuses a script that would end its own heredoc early", () => {
+        expect(() => renderStepCommand("x", "echo\nSENTRY_DEPLOY_SCRIPT_EOF\n", {})).toThrow(/heredoc terminator/);
+    });
+
+    it("documents the same paths for manual re-runs", () => {
+        expect(manualRunCommand("configure-sentry")).toBe(
+            "sudo bash -c 'set -a; . /etc/sentry-deploy/configure-sentry.env; set +a; exec /usr/local/lib/sentry-deploy/configure-sentry.sh'",
+        );
+    });
+});
