@@ -170,7 +170,7 @@ if ! cmp -s "$tmp" "$DAEMON_JSON"; then
   fi
   install -m 0644 "$tmp" "$DAEMON_JSON"
   daemon_json_changed=1
-  log "wrote /etc/docker/daemon.json (data-root $DOCKER_DATA_ROOT, local logs $DOCKER_LOG_MAX_SIZE x $DOCKER_LOG_MAX_FILE, pools $DOCKER_ADDRESS_POOL_BASE/$DOCKER_ADDRESS_POOL_SIZE)"
+  log "wrote /etc/docker/daemon.json (data-root $DOCKER_DATA_ROOT, local logs $DOCKER_LOG_MAX_SIZE x $DOCKER_LOG_MAX_FILE, address pools $DOCKER_ADDRESS_POOL_BASE split into /$DOCKER_ADDRESS_POOL_SIZE)"
 fi
 
 # ------------------------------------------------------------------ packages

@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# configure-sentry.sh: writes this deployment's settings into a
+# getsentry/self-hosted checkout without touching any tracked file.
+#
+# Creates sentry/config.yml and sentry/sentry.conf.py from their .example
+# files when missing (as the installer does), then keeps one managed block,
+# between "# BEGIN configure-sentry.sh managed block" and
+# "# END configure-sentry.sh managed block" lines, at the end of:
+#   sentry/config.yml      system.url-prefix, system.admin-email,
+#                          auth.allow-registration, mail.from (when set)
+#   sentry/sentry.conf.py  CSRF_TRUSTED_ORIGINS, SENTRY_FEATURES["auth:register"],
+#                          and the TLS-proxy settings when SENTRY_BEHIND_TLS_PROXY=true
+#   .env.custom            COMPOSE_PROFILES, SENTRY_BIND,
+#                          SENTRY_EVENT_RETENTION_DAYS, SENTRY_MAIL_HOST (when set)
+# The block is replaced in place on every run; everything outside it (upstream
+# defaults, the installer's secret key, your own edits) is left as it is, and
+# a re-run with the same inputs leaves every file byte-identical.
+# With SENTRY_REDIS_MAXMEMORY it also writes docker-compose.override.yml (a
+# file it owns: it refuses to overwrite one it did not write, and removes its
+# own when SENTRY_REDIS_MAXMEMORY is emptied).
+#
+# .env.custom is read by install.sh (install/_lib.sh sources it with bash, then
+# .env for keys it does not set) and must be passed to every compose command:
+#   docker compose --env-file .env --env-file .env.custom ...
+# (plain `docker compose` reads only .env and silently drops these overrides).
+#
+# Run by hand as root, in the checkout or with SENTRY_DIR:
+#   SENTRY_DIR=/data/self-hosted SENTRY_URL=http://203.0.113.10:9000 \
+#   SENTRY_PROFILE=errors-only SENTRY_ADMIN_EMAIL=ops@example.com bash configure-sentry.sh
+#
+# Inputs (environment variables):
+#   SENTRY_DIR                   default empty = current directory. The checkout.
+#   SENTRY_URL                   required. Exact public origin users type:
+#                                scheme://host[:port], no path, no trailing slash,
+#                                lowercase, no default port (:80 on http, :443 on https).
+#   SENTRY_CSRF_TRUSTED_ORIGINS  default empty. Extra origins, space-separated,
+#                                same form as SENTRY_URL (https://*.example.com allowed).
+#   SENTRY_PROFILE               required. errors-only or feature-complete.
+#   SENTRY_BIND                  default 9000. Host port, or IP:PORT, nginx listens on.
+#   SENTRY_RETENTION_DAYS        default 90. Event retention in days.
+#   SENTRY_ADMIN_EMAIL           required. system.admin-email.
+#   SENTRY_ALLOW_REGISTRATION    default false. true lets anyone sign up.
+#   SENTRY_MAIL_HOST             default empty. Mail domain (FQDN) for .env.custom:
+#                                the smtp container's mail name and the default
+#                                sender sentry@<it>. Not config.yml's mail.host,
+#                                which stays 'smtp' (the bundled smtp container).
+#   SENTRY_MAIL_FROM             default empty. Sender address for mail.from,
+#                                e.g. sentry@example.com or "Sentry <sentry@example.com>".
+#   SENTRY_REDIS_MAXMEMORY       default empty (Redis left unlimited, as upstream).
+#                                Memory cap like 1gb or 512mb.
+#   SENTRY_BEHIND_TLS_PROXY      default false. true when a TLS-terminating proxy
+#                                (sending X-Forwarded-Proto) is in front; needs https SENTRY_URL.
+#   HOST_ROOT                    default empty. For tests only; leave empty.
+#                                Prefix for every absolute host path.
+set -euo pipefail
+
+readonly SCRIPT=configure-sentry
+HOST_ROOT="${HOST_ROOT:-}"
+SENTRY_DIR="${SENTRY_DIR:-}"
+SENTRY_URL="${SENTRY_URL:-}"
+SENTRY_CSRF_TRUSTED_ORIGINS="${SENTRY_CSRF_TRUSTED_ORIGINS:-}"
+SENTRY_PROFILE="${SENTRY_PROFILE:-}"
+SENTRY_BIND="${SENTRY_BIND:-9000}"
+SENTRY_RETENTION_DAYS="${SENTRY_RETENTION_DAYS:-90}"
+SENTRY_ADMIN_EMAIL="${SENTRY_ADMIN_EMAIL:-}"
+SENTRY_ALLOW_REGISTRATION="${SENTRY_ALLOW_REGISTRATION:-false}"
+SENTRY_MAIL_HOST="${SENTRY_MAIL_HOST:-}"
+SENTRY_MAIL_FROM="${SENTRY_MAIL_FROM:-}"
+SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY:-}"
+SENTRY_BEHIND_TLS_PROXY="${SENTRY_BEHIND_TLS_PROXY:-false}"
+
+log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
+die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+
+readonly BEGIN_TAG="# BEGIN configure-sentry.sh managed block"
+readonly END_TAG="# END configure-sentry.sh managed block"
+readonly OVERRIDE_TAG="# Managed by configure-sentry.sh"
+readonly HOST_RE='([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*'
+readonly EMAIL_RE='^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
+
+# check_origin NAME VALUE [allow_wildcard]: an origin as browsers send it.
+check_origin() {
+  local name="$1" value="$2" wildcard="${3:-}" host_re="$HOST_RE" scheme port
+  [[ -n "$wildcard" ]] && host_re="(\*\.)?$HOST_RE"
+  local re="^(https?)://($host_re|\[[0-9a-f:.]+\])(:([0-9]{1,5}))?$"
+  if ! [[ "$value" =~ $re ]]; then
+    if [[ "${value,,}" == "$value" ]]; then
+      die "$name='$value' is not an origin: use scheme://host[:port] with no path and no trailing slash, e.g. https://sentry.example.com or http://203.0.113.10:9000"
+    fi
+    die "$name='$value' must be lowercase (browsers send the origin in lowercase), e.g. ${value,,}"
+  fi
+  scheme="${BASH_REMATCH[1]}"
+  port="${BASH_REMATCH[-1]}"
+  if [[ -n "$port" ]]; then
+    if ((10#$port < 1 || 10#$port > 65535)) || [[ "$port" == 0* ]]; then
+      die "$name='$value' has an invalid port '$port'"
+    fi
+    if [[ "$scheme:$port" == http:80 || "$scheme:$port" == https:443 ]]; then
+      die "$name='$value' names the default port; browsers omit it from the origin, so drop ':$port'"
+    fi
+  fi
+}
+
+is_bool() { [[ "$1" == true || "$1" == false ]]; }
+
+# ---------------------------------------------------------------- validation
+[[ -n "$SENTRY_URL" ]] || die "SENTRY_URL is required: the exact public origin users open, e.g. http://203.0.113.10:9000 or https://sentry.example.com"
+check_origin SENTRY_URL "$SENTRY_URL"
+read -r -a extra_origins <<<"$SENTRY_CSRF_TRUSTED_ORIGINS"
+for o in "${extra_origins[@]}"; do
+  check_origin SENTRY_CSRF_TRUSTED_ORIGINS "$o" wildcard
+done
+case "$SENTRY_PROFILE" in
+errors-only | feature-complete) ;;
+"") die "SENTRY_PROFILE is required: errors-only (2 CPUs / 7000 MB minimum) or feature-complete (4 CPUs / 14000 MB minimum)" ;;
+*) die "SENTRY_PROFILE='$SENTRY_PROFILE' must be errors-only or feature-complete" ;;
+esac
+if ! [[ "$SENTRY_BIND" =~ ^(([0-9]{1,3}\.){3}[0-9]{1,3}:)?([1-9][0-9]{0,4})$ ]] || ((BASH_REMATCH[3] > 65535)); then
+  die "SENTRY_BIND='$SENTRY_BIND' must be a port (9000) or IP:PORT (127.0.0.1:9000)"
+fi
+bind_port="${BASH_REMATCH[3]}"
+[[ "$SENTRY_RETENTION_DAYS" =~ ^[1-9][0-9]{0,4}$ ]] ||
+  die "SENTRY_RETENTION_DAYS='$SENTRY_RETENTION_DAYS' must be a positive whole number of days, e.g. 90"
+[[ -n "$SENTRY_ADMIN_EMAIL" ]] || die "SENTRY_ADMIN_EMAIL is required: the address shown as Sentry's administrator, e.g. ops@example.com"
+[[ "$SENTRY_ADMIN_EMAIL" =~ $EMAIL_RE ]] || die "SENTRY_ADMIN_EMAIL='$SENTRY_ADMIN_EMAIL' is not an email address like ops@example.com"
+is_bool "$SENTRY_ALLOW_REGISTRATION" || die "SENTRY_ALLOW_REGISTRATION='$SENTRY_ALLOW_REGISTRATION' must be true or false"
+is_bool "$SENTRY_BEHIND_TLS_PROXY" || die "SENTRY_BEHIND_TLS_PROXY='$SENTRY_BEHIND_TLS_PROXY' must be true or false"
+if [[ -n "$SENTRY_MAIL_HOST" ]] && ! [[ "${SENTRY_MAIL_HOST,,}" =~ ^$HOST_RE$ && "$SENTRY_MAIL_HOST" == *.* ]]; then
+  die "SENTRY_MAIL_HOST='$SENTRY_MAIL_HOST' must be a fully qualified domain name like mail.example.com"
+fi
+if [[ -n "$SENTRY_MAIL_FROM" ]]; then
+  mail_addr="$SENTRY_MAIL_FROM"
+  if [[ "$SENTRY_MAIL_FROM" =~ ^[A-Za-z0-9][A-Za-z0-9\ ._-]*\ \<([^<>]+)\>$ ]]; then mail_addr="${BASH_REMATCH[1]}"; fi
+  [[ "$mail_addr" =~ $EMAIL_RE ]] ||
+    die "SENTRY_MAIL_FROM='$SENTRY_MAIL_FROM' must be an address (sentry@example.com) or 'Name <sentry@example.com>'"
+fi
+if [[ -n "$SENTRY_REDIS_MAXMEMORY" ]]; then
+  [[ "${SENTRY_REDIS_MAXMEMORY,,}" =~ ^[1-9][0-9]*(b|k|kb|m|mb|g|gb)?$ ]] ||
+    die "SENTRY_REDIS_MAXMEMORY='$SENTRY_REDIS_MAXMEMORY' must be a Redis memory size like 1gb or 512mb (or empty for no cap)"
+  SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY,,}"
+fi
+if [[ "$SENTRY_BEHIND_TLS_PROXY" == true && "$SENTRY_URL" != https://* ]]; then
+  die "SENTRY_BEHIND_TLS_PROXY=true marks cookies secure, which breaks login over '$SENTRY_URL'; use the proxy's https:// origin as SENTRY_URL"
+fi
+
+if [[ -n "$SENTRY_DIR" ]]; then
+  [[ "$SENTRY_DIR" == /* ]] || die "SENTRY_DIR='$SENTRY_DIR' must be an absolute path, e.g. /data/self-hosted"
+  dir="$HOST_ROOT$SENTRY_DIR"
+else
+  dir="$PWD"
+fi
+for f in .env docker-compose.yml sentry/config.example.yml sentry/sentry.conf.example.py; do
+  [[ -f "$dir/$f" ]] || die "${SENTRY_DIR:-$PWD} is not a self-hosted checkout ($f is missing); run checkout-self-hosted.sh first or set SENTRY_DIR"
+done
+cd "$dir"
+
+# ------------------------------------------------------------------- helpers
+changed=()
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# install_if_changed NEW TARGET [MODE]: replaces TARGET with NEW (keeping
+# TARGET's owner and mode; MODE, default 0644, for a new file) only when the
+# content differs.
+install_if_changed() {
+  local new="$1" target="$2" mode="${3:-0644}"
+  if [[ -e "$target" ]] && cmp -s "$new" "$target"; then
+    return 0
+  fi
+  if [[ -e "$target" ]]; then
+    chmod --reference="$target" "$new"
+    chown --reference="$target" "$new" 2>/dev/null || true
+  else
+    chmod "$mode" "$new"
+  fi
+  cp -p "$new" "$target.configure-sentry.tmp"
+  mv -f "$target.configure-sentry.tmp" "$target"
+  changed+=("$target")
+}
+
+# set_managed_block FILE BLOCKFILE [MODE]: replaces the managed block in FILE
+# with BLOCKFILE (which carries the BEGIN/END lines), or appends it. A new
+# FILE gets MODE (default 0644).
+set_managed_block() {
+  local file="$1" block="$2" mode="${3:-0644}" src="$1" out="$work/out" rc=0
+  if [[ ! -e "$file" ]]; then
+    src="$work/empty"
+    : >"$src"
+  fi
+  awk -v b="$BEGIN_TAG" -v e="$END_TAG" -v blockfile="$block" '
+    function emit(  l) { while ((getline l < blockfile) > 0) print l; close(blockfile) }
+    index($0, b) == 1 { if (state != 0) bad = 1; state = 1; emit(); next }
+    index($0, e) == 1 { if (state != 1) bad = 1; state = 2; next }
+    state == 1 { next }
+    { print; last = $0 }
+    END {
+      if (state == 1) bad = 1
+      if (bad) exit 3
+      if (state == 0) { if (NR > 0 && last != "") print ""; emit() }
+    }
+  ' "$src" >"$out" || rc=$?
+  if ((rc == 3)); then
+    die "$file has unmatched or repeated '$BEGIN_TAG'/'$END_TAG' lines; fix them by hand (keep one pair) and re-run"
+  elif ((rc != 0)); then
+    die "could not update $file"
+  fi
+  install_if_changed "$out" "$file" "$mode"
+}
+
+# note_outside FILE REGEX WHAT: mentions settings outside the managed block
+# that the block overrides (it comes last, so it wins).
+note_outside() {
+  local file="$1" regex="$2" lines
+  lines="$(NOTE_RE="$regex" awk -v b="$BEGIN_TAG" -v e="$END_TAG" '
+    index($0, b) == 1 { inside = 1; next }
+    index($0, e) == 1 { inside = 0; next }
+    !inside && $0 ~ ENVIRON["NOTE_RE"] { printf "%s%d", sep, NR; sep = "," }
+  ' "$file")"
+  if [[ -n "$lines" ]]; then
+    log "note: $file also sets $3 outside the managed block (line $lines); the managed block comes later and wins"
+  fi
+}
+
+yaml_str() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# ------------------------------------------------------------ config files
+for target in sentry/config.yml sentry/sentry.conf.py; do
+  if [[ ! -f "$target" ]]; then
+    example="${target%.*}.example.${target##*.}"
+    cp -n "$example" "$target"
+    log "created $target from $example"
+  fi
+done
+
+header="$BEGIN_TAG (edits inside are overwritten on the next deploy)"
+
+{
+  echo "$header"
+  echo "system.url-prefix: $(yaml_str "$SENTRY_URL")"
+  echo "system.admin-email: $(yaml_str "$SENTRY_ADMIN_EMAIL")"
+  echo "auth.allow-registration: $SENTRY_ALLOW_REGISTRATION"
+  if [[ -n "$SENTRY_MAIL_FROM" ]]; then
+    echo "mail.from: $(yaml_str "$SENTRY_MAIL_FROM")"
+  fi
+  echo "$END_TAG"
+} >"$work/config.yml.block"
+set_managed_block sentry/config.yml "$work/config.yml.block"
+note_outside sentry/config.yml '^(system\.url-prefix|system\.admin-email|auth\.allow-registration|mail\.from)[[:space:]]*:' \
+  "system.url-prefix/system.admin-email/auth.allow-registration/mail.from"
+
+origins=("$SENTRY_URL")
+for o in "${extra_origins[@]}"; do
+  [[ " ${origins[*]} " == *" $o "* ]] || origins+=("$o")
+done
+py_list=""
+for o in "${origins[@]}"; do py_list+="${py_list:+, }\"$o\""; done
+py_bool=False
+[[ "$SENTRY_ALLOW_REGISTRATION" == true ]] && py_bool=True
+{
+  echo "$header"
+  echo "CSRF_TRUSTED_ORIGINS = [$py_list]"
+  echo "SENTRY_FEATURES[\"auth:register\"] = $py_bool"
+  if [[ "$SENTRY_BEHIND_TLS_PROXY" == true ]]; then
+    echo 'SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")'
+    echo "USE_X_FORWARDED_HOST = True"
+    echo "SESSION_COOKIE_SECURE = True"
+    echo "CSRF_COOKIE_SECURE = True"
+    echo "SOCIAL_AUTH_REDIRECT_IS_HTTPS = True"
+  fi
+  echo "$END_TAG"
+} >"$work/sentry.conf.py.block"
+set_managed_block sentry/sentry.conf.py "$work/sentry.conf.py.block"
+note_outside sentry/sentry.conf.py '^(CSRF_TRUSTED_ORIGINS|SENTRY_FEATURES\[.auth:register.\]|SECURE_PROXY_SSL_HEADER|USE_X_FORWARDED_HOST|SESSION_COOKIE_SECURE|CSRF_COOKIE_SECURE|SOCIAL_AUTH_REDIRECT_IS_HTTPS)[[:space:]]*=' \
+  "CSRF/registration/TLS-proxy settings"
+
+# ---------------------------------------------------------------- .env.custom
+# Values are validated above to need no quoting in bash or in compose env files.
+{
+  echo "$header"
+  echo "COMPOSE_PROFILES=$SENTRY_PROFILE"
+  echo "SENTRY_BIND=$SENTRY_BIND"
+  echo "SENTRY_EVENT_RETENTION_DAYS=$SENTRY_RETENTION_DAYS"
+  if [[ -n "$SENTRY_MAIL_HOST" ]]; then
+    echo "SENTRY_MAIL_HOST=$SENTRY_MAIL_HOST"
+  fi
+  echo "$END_TAG"
+} >"$work/env.block"
+set_managed_block .env.custom "$work/env.block" 0600
+note_outside .env.custom '^(export[[:space:]]+)?(COMPOSE_PROFILES|SENTRY_BIND|SENTRY_EVENT_RETENTION_DAYS|SENTRY_MAIL_HOST)=' \
+  "COMPOSE_PROFILES/SENTRY_BIND/SENTRY_EVENT_RETENTION_DAYS/SENTRY_MAIL_HOST"
+
+# ------------------------------------------------- docker-compose.override.yml
+override=docker-compose.override.yml
+ours=0
+if [[ -f "$override" ]] && [[ "$(head -n 1 "$override")" == "$OVERRIDE_TAG"* ]]; then ours=1; fi
+if [[ -n "$SENTRY_REDIS_MAXMEMORY" ]]; then
+  if [[ -e "$override" && "$ours" == 0 ]]; then
+    die "$override exists and was not written by this script; add the redis maxmemory override to it yourself, or move it away and re-run (SENTRY_REDIS_MAXMEMORY=$SENTRY_REDIS_MAXMEMORY)"
+  fi
+  # Find how upstream starts Redis: in 26.8.0 the `redis` service (a valkey
+  # image) runs `command: ["valkey-server", "/usr/local/etc/redis/redis.conf"]`
+  # with the tracked redis.conf bind-mounted read-only.
+  redis_cmd="$(awk '
+    /^  redis:[[:space:]]*$/ { inside = 1; next }
+    inside && /^  [^[:space:]#]/ { inside = 0 }
+    inside && /^    command:/ { sub(/^    command:[[:space:]]*/, ""); print; exit }
+  ' docker-compose.yml)"
+  cmd_re='^\[[[:space:]]*"([a-z-]+-server)"[[:space:]]*,[[:space:]]*"(/[^"]+\.conf)"[[:space:]]*\][[:space:]]*$'
+  if ! [[ "$redis_cmd" =~ $cmd_re ]]; then
+    die "docker-compose.yml no longer starts the redis service as [\"<redis|valkey>-server\", \"<config file>\"] (found: '${redis_cmd:-no command}'); update the override in configure-sentry.sh, or leave SENTRY_REDIS_MAXMEMORY empty"
+  fi
+  server_bin="${BASH_REMATCH[1]}"
+  server_conf="${BASH_REMATCH[2]}"
+  cat >"$work/override" <<EOF
+$OVERRIDE_TAG (SENTRY_REDIS_MAXMEMORY); edits are overwritten.
+# Caps Redis memory: upstream's tracked redis.conf sets \`maxmemory 0\` (no limit),
+# and a full Redis has taken Sentry hosts down. The redis service runs
+# \`$server_bin $server_conf\` with that file bind-mounted read-only;
+# arguments after the config file override its directives, so this repeats
+# upstream's command and appends the cap instead of editing a tracked file.
+# Policy volatile-lru (upstream's own choice in redis.conf): Redis is both a
+# cache and a processing store here, so only keys with a TTL (caches, rate
+# limits, event-processing entries) are evicted, never keys without one.
+services:
+  redis:
+    command:
+      - "$server_bin"
+      - "$server_conf"
+      - "--maxmemory"
+      - "$SENTRY_REDIS_MAXMEMORY"
+      - "--maxmemory-policy"
+      - "volatile-lru"
+EOF
+  install_if_changed "$work/override" "$override"
+elif [[ "$ours" == 1 ]]; then
+  rm -f "$override"
+  changed+=("$override (removed: SENTRY_REDIS_MAXMEMORY is empty)")
+fi
+
+# ------------------------------------------------------------------- summary
+url_port="${SENTRY_URL##*:}"
+[[ "$url_port" =~ ^[0-9]+$ ]] || url_port=$([[ "$SENTRY_URL" == https://* ]] && echo 443 || echo 80)
+if [[ "$SENTRY_BEHIND_TLS_PROXY" == false && "$url_port" != "$bind_port" ]]; then
+  log "note: SENTRY_URL uses port $url_port but nginx listens on SENTRY_BIND=$SENTRY_BIND; fine only if something forwards $url_port to it"
+fi
+if ((${#changed[@]} > 0)); then
+  log "updated: ${changed[*]#"$dir/"}"
+else
+  log "no changes"
+fi
+log "profile $SENTRY_PROFILE, url $SENTRY_URL, registration $SENTRY_ALLOW_REGISTRATION, redis cap ${SENTRY_REDIS_MAXMEMORY:-none}"

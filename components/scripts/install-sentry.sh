@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# install-sentry.sh: runs self-hosted's ./install.sh unattended, once per
+# version and profile.
+#
+# The installer stops every container and rebuilds and migrates on each run
+# (downtime), so it runs only when $SENTRY_STATE_DIR/installed does not hold
+# "<SENTRY_VERSION> <SENTRY_PROFILE>" yet. It runs as
+#   timeout $INSTALL_TIMEOUT_SECONDS ./install.sh --skip-user-creation \
+#     --no-report-self-hosted-issues --apply-automatic-config-updates \
+#     --skip-commit-check </dev/null
+# (each flag answers one of its questions; stdin is closed so a new question
+# fails fast instead of hanging). Its output goes to
+# $SENTRY_STATE_DIR/install-<version>.log; on failure or timeout the path and
+# the last 60 lines are printed. On success it writes
+#   $SENTRY_STATE_DIR/installed          "<version> <profile>"
+#   $SENTRY_STATE_DIR/installed-version  "<version>" (read by checkout-self-hosted.sh)
+# and after an upgrade prunes dangling images. Start Sentry with start-sentry.sh.
+#
+# Run by hand as root:
+#   SENTRY_DIR=/data/self-hosted SENTRY_VERSION=26.8.0 SENTRY_PROFILE=errors-only \
+#   SENTRY_STATE_DIR=/data/sentry-deploy bash install-sentry.sh
+#
+# Inputs (environment variables):
+#   SENTRY_DIR               required. The self-hosted checkout (at SENTRY_VERSION).
+#   SENTRY_VERSION           required. Release being installed, e.g. 26.8.0.
+#   SENTRY_PROFILE           required. errors-only or feature-complete; must
+#                            match COMPOSE_PROFILES in .env.custom (configure-sentry.sh).
+#   SENTRY_STATE_DIR         required. Where the markers and logs go.
+#   INSTALL_TIMEOUT_SECONDS  default 3600. Limit for install.sh.
+#   HOST_ROOT                default empty. For tests only; leave empty.
+#                            Prefix for every absolute host path.
+set -euo pipefail
+
+readonly SCRIPT=install-sentry
+HOST_ROOT="${HOST_ROOT:-}"
+SENTRY_DIR="${SENTRY_DIR:-}"
+SENTRY_VERSION="${SENTRY_VERSION:-}"
+SENTRY_PROFILE="${SENTRY_PROFILE:-}"
+SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
+INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
+
+log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
+die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+require_abs_path() {
+  local name="$1" value="$2" example="$3"
+  [[ -n "$value" ]] || die "$name is required, e.g. $example"
+  if ! [[ "$value" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$value" =~ /\.\.?(/|$) ]]; then
+    die "$name='$value' must be an absolute path without spaces or a trailing slash, e.g. $example"
+  fi
+}
+
+# ---------------------------------------------------------------- validation
+require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
+require_abs_path SENTRY_STATE_DIR "$SENTRY_STATE_DIR" /data/sentry-deploy
+[[ -n "$SENTRY_VERSION" ]] || die "SENTRY_VERSION is required, e.g. 26.8.0"
+[[ "$SENTRY_VERSION" =~ ^[0-9]{2}\.([1-9]|1[0-2])\.[0-9]+$ ]] ||
+  die "SENTRY_VERSION='$SENTRY_VERSION' is not a self-hosted release tag like 26.8.0"
+case "$SENTRY_PROFILE" in
+errors-only | feature-complete) ;;
+"") die "SENTRY_PROFILE is required: errors-only or feature-complete" ;;
+*) die "SENTRY_PROFILE='$SENTRY_PROFILE' must be errors-only or feature-complete" ;;
+esac
+[[ "$INSTALL_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
+  die "INSTALL_TIMEOUT_SECONDS='$INSTALL_TIMEOUT_SECONDS' is not a positive whole number of seconds, e.g. 3600"
+
+dir="$HOST_ROOT$SENTRY_DIR"
+state="$HOST_ROOT$SENTRY_STATE_DIR"
+[[ -x "$dir/install.sh" ]] || die "$SENTRY_DIR/install.sh not found; run checkout-self-hosted.sh first (SENTRY_DIR=$SENTRY_DIR)"
+mkdir -p "$state"
+chmod 0700 "$state"
+
+wanted="$SENTRY_VERSION $SENTRY_PROFILE"
+if [[ -f "$state/installed" && "$(cat "$state/installed")" == "$wanted" ]]; then
+  log "Sentry $SENTRY_VERSION ($SENTRY_PROFILE) is already installed; not re-running install.sh (it would stop Sentry and migrate again)"
+  exit 0
+fi
+
+# The checkout must be the version we record, and .env.custom must carry the
+# profile: the installer reads COMPOSE_PROFILES from it.
+image_tag="$(sed -n 's/^SENTRY_IMAGE=.*:\([^:]*\)$/\1/p' "$dir/.env" | head -n 1)"
+if [[ -n "$image_tag" && "$image_tag" != "$SENTRY_VERSION" ]]; then
+  die "$SENTRY_DIR is at $image_tag (SENTRY_IMAGE in .env), not SENTRY_VERSION=$SENTRY_VERSION; run checkout-self-hosted.sh first"
+fi
+env_profile="$(sed -n 's/^COMPOSE_PROFILES=//p' "$dir/.env.custom" 2>/dev/null | tail -n 1)"
+if [[ "$env_profile" != "$SENTRY_PROFILE" ]]; then
+  die "$SENTRY_DIR/.env.custom sets COMPOSE_PROFILES='${env_profile}', not SENTRY_PROFILE=$SENTRY_PROFILE; run configure-sentry.sh first"
+fi
+
+previous_version=""
+if [[ -f "$state/installed-version" ]]; then previous_version="$(tr -d '[:space:]' <"$state/installed-version")"; fi
+logfile="$state/install-$SENTRY_VERSION.log"
+log "running install.sh for $SENTRY_VERSION ($SENTRY_PROFILE${previous_version:+, upgrading from $previous_version}); this takes 20-30 minutes. Log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
+
+# Variables that the installer (and compose) would take over .env.custom if
+# they were set in this environment.
+unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST \
+  SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOWNTIME
+
+start=$SECONDS
+rc=0
+(
+  cd "$dir"
+  timeout --kill-after=120 "$INSTALL_TIMEOUT_SECONDS" ./install.sh \
+    --skip-user-creation \
+    --no-report-self-hosted-issues \
+    --apply-automatic-config-updates \
+    --skip-commit-check
+) </dev/null >"$logfile" 2>&1 || rc=$?
+elapsed=$((SECONDS - start))
+
+if ((rc != 0)); then
+  echo "----- last 60 lines of $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log -----" >&2
+  tail -n 60 "$logfile" >&2 || true
+  echo "-----" >&2
+  if ((rc == 124 || rc == 137)); then
+    die "install.sh did not finish within INSTALL_TIMEOUT_SECONDS=$INSTALL_TIMEOUT_SECONDS; full log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
+  fi
+  die "install.sh failed (exit $rc) after ${elapsed}s; full log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
+fi
+
+printf '%s\n' "$wanted" >"$state/installed.tmp"
+printf '%s\n' "$SENTRY_VERSION" >"$state/installed-version.tmp"
+mv -f "$state/installed.tmp" "$state/installed"
+mv -f "$state/installed-version.tmp" "$state/installed-version"
+log "install.sh finished in ${elapsed}s"
+
+if [[ -n "$previous_version" && "$previous_version" != "$SENTRY_VERSION" ]]; then
+  log "upgraded from $previous_version: removing dangling images"
+  docker image prune --force --filter dangling=true | tail -n 1 || log "image prune failed; continuing"
+fi

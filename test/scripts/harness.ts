@@ -1,0 +1,174 @@
+// Shared helpers for the host-script tests: a temporary fake root (HOST_ROOT),
+// a record directory for the stand-ins in test/fixtures/bin, and a runner that
+// executes the real scripts with real bash.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const SCRIPTS_DIR = path.join(REPO_ROOT, "components", "scripts");
+export const FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures");
+export const STANDIN_BIN = path.join(FIXTURES_DIR, "bin");
+export const SELF_HOSTED_FIXTURE = path.join(FIXTURES_DIR, "self-hosted");
+
+/** Host paths the tests use (inside HOST_ROOT). */
+export const DATA_DIR = "/data";
+export const SENTRY_DIR = "/data/self-hosted";
+export const STATE_DIR = "/data/sentry-deploy";
+
+export interface Sandbox {
+  /** The fake host root (HOST_ROOT). */
+  root: string;
+  /** $STANDIN_RECORD_DIR: what the stand-ins recorded. */
+  rec: string;
+  /** Scratch space outside the fake root. */
+  scratch: string;
+  /** Absolute path on the test machine of a host path. */
+  host(p: string): string;
+  /** Lines of calls.log (every stand-in call). */
+  calls(): string[];
+  /** Forget recorded calls (to look at a second run alone). */
+  clearCalls(): void;
+  read(hostPath: string): string;
+  write(hostPath: string, content: string, mode?: number): void;
+  exists(hostPath: string): boolean;
+  recFile(name: string): string;
+}
+
+const sandboxes: string[] = [];
+
+export function makeSandbox(): Sandbox {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-scripts-"));
+  sandboxes.push(base);
+  const root = path.join(base, "root");
+  const rec = path.join(base, "rec");
+  const scratch = path.join(base, "scratch");
+  for (const d of [root, rec, scratch, path.join(root, "etc"), path.join(root, "proc", "self")]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.writeFileSync(path.join(root, "proc", "self", "mounts"), "");
+  const host = (p: string): string => path.join(root, p);
+  return {
+    root,
+    rec,
+    scratch,
+    host,
+    calls: () => {
+      const f = path.join(rec, "calls.log");
+      return fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").filter((l) => l !== "") : [];
+    },
+    clearCalls: () => fs.rmSync(path.join(rec, "calls.log"), { force: true }),
+    read: (p) => fs.readFileSync(host(p), "utf8"),
+    write: (p, content, mode) => {
+      fs.mkdirSync(path.dirname(host(p)), { recursive: true });
+      fs.writeFileSync(host(p), content, mode === undefined ? undefined : { mode });
+    },
+    exists: (p) => fs.existsSync(host(p)),
+    recFile: (name) => {
+      const f = path.join(rec, name);
+      return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
+    },
+  };
+}
+
+/** Removes every sandbox made so far (call from afterAll). */
+export function removeSandboxes(): void {
+  for (const d of sandboxes.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout + stderr */
+  output: string;
+}
+
+export interface RunOptions {
+  /** Text for the script's stdin (default: empty, i.e. EOF at once). */
+  input?: string;
+  /** Working directory (default: the sandbox scratch dir). */
+  cwd?: string;
+  /** Directory put first on PATH instead of the stand-ins. */
+  binDir?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs components/scripts/<name> with bash in the sandbox. The environment is
+ * built from scratch (nothing leaks in from the test process): PATH starts
+ * with the stand-ins, HOST_ROOT and STANDIN_RECORD_DIR point into the sandbox.
+ */
+export function runScript(
+  sb: Sandbox,
+  name: string,
+  env: Record<string, string | undefined>,
+  opts: RunOptions = {},
+): RunResult {
+  return runFile(sb, path.join(SCRIPTS_DIR, name), [], env, opts);
+}
+
+export function runFile(
+  sb: Sandbox,
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: RunOptions = {},
+): RunResult {
+  const fullEnv: Record<string, string> = {
+    PATH: `${opts.binDir ?? STANDIN_BIN}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: sb.scratch,
+    LANG: "C.UTF-8",
+    HOST_ROOT: sb.root,
+    STANDIN_RECORD_DIR: sb.rec,
+  };
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined) fullEnv[k] = v;
+  }
+  const r = spawnSync("bash", [file, ...args], {
+    cwd: opts.cwd ?? sb.scratch,
+    env: fullEnv,
+    input: opts.input ?? "",
+    encoding: "utf8",
+    timeout: opts.timeoutMs ?? 20_000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr };
+}
+
+/** A bin dir holding every stand-in except the named ones. */
+export function standinsWithout(sb: Sandbox, ...omit: string[]): string {
+  const dir = path.join(sb.scratch, `bin-without-${omit.join("-")}`);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(STANDIN_BIN)) {
+    if (!omit.includes(f)) fs.symlinkSync(path.join(STANDIN_BIN, f), path.join(dir, f));
+  }
+  return dir;
+}
+
+/** Copies the stand-in self-hosted tree to a host path in the sandbox. */
+export function copySelfHosted(sb: Sandbox, hostPath: string = SENTRY_DIR): string {
+  const dest = sb.host(hostPath);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.cpSync(SELF_HOSTED_FIXTURE, dest, { recursive: true });
+  return dest;
+}
+
+/** The calls recorded for one program ("docker", "mkfs.ext4", ...). */
+export function callsOf(sb: Sandbox, program: string): string[] {
+  return sb.calls().filter((l) => l === program || l.startsWith(`${program} `));
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  const r = spawnSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", ...args], {
+    cwd,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export function onPath(program: string): boolean {
+  return spawnSync("bash", ["-c", `command -v ${program}`], { encoding: "utf8" }).status === 0;
+}
