@@ -1,0 +1,519 @@
+// Trial ("experience") environments: short-lived copies of staging under their own stack
+// name, created, extended, destroyed and reaped through the Pulumi CLI. Every CLI call
+// goes through a PulumiRunner so tests can check the exact commands and their stdin.
+// tools/trial.ts is the command line; this file has no side effects on import.
+import { spawn } from "child_process";
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { Document, parse as parseYaml, Scalar } from "yaml";
+
+export const SOURCE_STACK = "staging";
+/** Stacks the trial tool never touches. */
+export const RESERVED_STACKS: readonly string[] = ["staging", "prod", "production"];
+/**
+ * Longest trial name. The tightest AWS name this program derives from the stack name is
+ * the instance profile's namePrefix "sentry-<stack>-host-", which IAM caps at 38
+ * characters: 7 + 20 + 6 = 33 leaves room. IAM role names (64 with Pulumi's 8-character
+ * suffix) come next: "sentry-<stack>-snapshots-role-xxxxxxx" is at most 50.
+ */
+export const MAX_TRIAL_NAME = 20;
+export const DEFAULT_TTL = "72h";
+export const MAX_TTL_HOURS = 14 * 24;
+export const TAG_ENVIRONMENT = "sentry:environment";
+export const TAG_EXPIRES_AT = "sentry:expires-at";
+export const TAG_SOURCE = "sentry:created-from";
+
+/** Returns why `name` cannot be a trial stack name, or undefined when it can. */
+export function trialNameProblem(name: string): string | undefined {
+    for (const reserved of RESERVED_STACKS) {
+        if (name === reserved || name.startsWith(`${reserved}-`)) {
+            return `"${name}" is reserved: staging and prod are long-lived stacks, and names starting with "${reserved}-" would be mistaken for them`;
+        }
+    }
+    if (name.length < 2 || name.length > MAX_TRIAL_NAME) {
+        return `"${name}" must be 2 to ${MAX_TRIAL_NAME} characters (AWS name limits: IAM instance profile name prefixes are at most 38 characters)`;
+    }
+    if (!/^[a-z][a-z0-9-]*[a-z0-9]$/.test(name) || name.includes("--")) {
+        return `"${name}" must be lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (e.g. demo, pr-123, anna-test)`;
+    }
+    return undefined;
+}
+
+/** "72h", "3d", "90m", "1w" -> milliseconds. Between 1 hour and 14 days. */
+export function parseTtl(text: string): number {
+    const m = /^(\d+)\s*(m|h|d|w)$/.exec(text.trim());
+    if (!m) {
+        throw new Error(`--ttl ${text}: use a number and a unit, m (minutes), h (hours), d (days) or w (weeks), e.g. 72h or 3d`);
+    }
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as "m" | "h" | "d" | "w"];
+    const ms = Number(m[1]) * unit;
+    if (ms < 3_600_000 || ms > MAX_TTL_HOURS * 3_600_000) {
+        throw new Error(`--ttl ${text}: a trial lives between 1h and ${MAX_TTL_HOURS / 24}d; extend it later with \`npm run trial -- extend <name> --ttl 48h\``);
+    }
+    return ms;
+}
+
+/** ISO 8601 UTC to the second, the format sentry:expiresAt accepts: 2026-12-01T00:00:00Z. */
+export function isoUtc(date: Date): string {
+    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function parseIso(text: string | undefined): Date | undefined {
+    if (!text || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/.test(text)) {
+        return undefined;
+    }
+    const d = new Date(text);
+    return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** A fresh admin password: 32 URL-safe characters (192 bits), safe in any shell or env file. */
+export function generatePassword(): string {
+    return randomBytes(24).toString("base64url");
+}
+
+// ---------------------------------------------------------------------------------------
+// Stack files.
+
+export interface StackFile {
+    config?: Record<string, unknown>;
+    secretsprovider?: string;
+    encryptedkey?: string;
+    encryptionsalt?: string;
+    [key: string]: unknown;
+}
+
+function isSecure(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
+}
+
+/** Config keys a trial must not inherit from staging even when they are not secret. */
+export const NOT_COPIED: readonly string[] = ["sentry:publicUrl", "sentry:csrfTrustedOrigins"];
+
+/**
+ * The trial's config: staging's plain values (secure values are encrypted for staging's
+ * secrets provider and cannot be read by another stack), marked as a trial that expires.
+ */
+export function trialConfig(source: Record<string, unknown>, expiresAt: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(source)) {
+        if (!isSecure(v) && !NOT_COPIED.includes(k)) {
+            out[k] = v;
+        }
+    }
+    out["sentry:environment"] = "trial";
+    out["sentry:protect"] = false;
+    out["sentry:expiresAt"] = expiresAt;
+    return out;
+}
+
+/** Secure keys of the source stack, which the trial has to get fresh values for. */
+export function secureKeys(source: Record<string, unknown>): string[] {
+    return Object.entries(source)
+        .filter(([, v]) => isSecure(v))
+        .map(([k]) => k);
+}
+
+export function readStackFile(dir: string, stack: string): StackFile | undefined {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        return undefined;
+    }
+    return (parseYaml(fs.readFileSync(file, "utf8")) as StackFile | null) ?? {};
+}
+
+/**
+ * The trial's stack file: whatever `pulumi stack init` wrote (its secrets-provider keys)
+ * plus the trial config. Text, with a header saying where it came from.
+ */
+export function renderTrialStackFile(initWritten: StackFile | undefined, config: Record<string, unknown>, name: string, source: string): string {
+    const doc = new Document({ ...(initWritten ?? {}), config });
+    // Quoted, so that no YAML 1.1 reader (Go's, in the Pulumi CLI) takes it for a timestamp.
+    const expires = doc.getIn(["config", "sentry:expiresAt"], true);
+    if (expires instanceof Scalar) {
+        expires.type = "QUOTE_DOUBLE";
+    }
+    const header =
+        `# Trial stack "${name}", created by \`npm run trial -- create ${name}\` from Pulumi.${source}.yaml.\n` +
+        `# It expires at ${String(config["sentry:expiresAt"])}; the trial reaper destroys it after that.\n`;
+    return header + doc.toString();
+}
+
+// ---------------------------------------------------------------------------------------
+// The Pulumi CLI.
+
+export interface RunOptions {
+    /** Written to the command's standard input (never put secrets in args). */
+    stdin?: string;
+    /** Capture stdout (for --json output) instead of streaming it to the terminal. */
+    capture?: boolean;
+}
+
+export interface RunResult {
+    code: number;
+    stdout: string;
+}
+
+export interface PulumiRunner {
+    run(args: string[], options?: RunOptions): Promise<RunResult>;
+}
+
+/** Runs the real `pulumi` binary in `cwd`. */
+export function cliRunner(cwd: string, binary = "pulumi"): PulumiRunner {
+    return {
+        run(args, options = {}) {
+            return new Promise((resolve, reject) => {
+                const child = spawn(binary, args, {
+                    cwd,
+                    stdio: [options.stdin !== undefined ? "pipe" : "inherit", options.capture ? "pipe" : "inherit", "inherit"],
+                });
+                let stdout = "";
+                child.stdout?.on("data", (d) => (stdout += d));
+                child.on("error", (e) => reject(new Error(`could not run ${binary}: ${e.message} (is the Pulumi CLI installed and on PATH?)`)));
+                child.on("close", (code) => resolve({ code: code ?? 1, stdout }));
+                if (options.stdin !== undefined) {
+                    child.stdin!.end(options.stdin);
+                }
+            });
+        },
+    };
+}
+
+export class TrialError extends Error {}
+
+async function pulumi(runner: PulumiRunner, args: string[], options?: RunOptions): Promise<string> {
+    const res = await runner.run(args, options);
+    if (res.code !== 0) {
+        throw new TrialError(`pulumi ${args.join(" ")} failed with exit code ${res.code}`);
+    }
+    return res.stdout;
+}
+
+export interface Env {
+    runner: PulumiRunner;
+    /** The project directory (Pulumi.yaml and the stack files). */
+    dir: string;
+    log: (line: string) => void;
+    now: () => Date;
+    /** Where the reaper also appends its report (GitHub's $GITHUB_STEP_SUMMARY). */
+    summaryFile?: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// create
+
+export interface CreateOptions {
+    ttl?: string;
+    source?: string;
+    /** Also run `pulumi up` with the policy pack. */
+    up?: boolean;
+}
+
+export async function createTrial(env: Env, name: string, options: CreateOptions = {}): Promise<{ expiresAt: string; file: string }> {
+    const problem = trialNameProblem(name);
+    if (problem) {
+        throw new TrialError(`trial name ${problem}`);
+    }
+    const source = options.source ?? SOURCE_STACK;
+    const ttlMs = parseTtl(options.ttl ?? DEFAULT_TTL);
+    const expiresAt = isoUtc(new Date(env.now().getTime() + ttlMs));
+    const file = path.join(env.dir, `Pulumi.${name}.yaml`);
+    if (fs.existsSync(file)) {
+        throw new TrialError(`${file} already exists: pick another name, or destroy that trial first (npm run trial -- destroy ${name})`);
+    }
+    const sourceFile = readStackFile(env.dir, source);
+    if (!sourceFile) {
+        throw new TrialError(`no Pulumi.${source}.yaml in ${env.dir} to copy settings from`);
+    }
+    const sourceConfig = sourceFile.config ?? {};
+
+    const init = ["stack", "init", name, "--no-select", "--non-interactive"];
+    if (typeof sourceFile.secretsprovider === "string" && sourceFile.secretsprovider !== "") {
+        init.push("--secrets-provider", sourceFile.secretsprovider);
+    }
+    await pulumi(env.runner, init);
+    fs.writeFileSync(file, renderTrialStackFile(readStackFile(env.dir, name), trialConfig(sourceConfig, expiresAt), name, source));
+    env.log(`wrote ${path.basename(file)} from Pulumi.${source}.yaml (environment trial, expires ${expiresAt})`);
+
+    // Secure values are encrypted for the source stack; the trial gets fresh ones. The admin
+    // password is generated and travels on stdin, never in argv or the log.
+    await pulumi(env.runner, ["config", "set", "--secret", "sentry:adminPassword", "--stack", name, "--non-interactive"], { stdin: generatePassword() });
+    env.log(`set a fresh random sentry:adminPassword (read it with: pulumi config get sentry:adminPassword --stack ${name})`);
+    for (const key of secureKeys(sourceConfig).filter((k) => k !== "sentry:adminPassword")) {
+        env.log(`not copied: secret ${key} of ${source}; set it with: pulumi config set --secret ${key} --stack ${name}`);
+    }
+
+    await pulumi(env.runner, ["stack", "tag", "set", TAG_ENVIRONMENT, "trial", "--stack", name, "--non-interactive"]);
+    await pulumi(env.runner, ["stack", "tag", "set", TAG_EXPIRES_AT, expiresAt, "--stack", name, "--non-interactive"]);
+    await pulumi(env.runner, ["stack", "tag", "set", TAG_SOURCE, source, "--stack", name, "--non-interactive"]);
+    env.log(`tagged stack ${name}: ${TAG_ENVIRONMENT}=trial, ${TAG_EXPIRES_AT}=${expiresAt}`);
+
+    if (options.up) {
+        await pulumi(env.runner, ["up", "--yes", "--non-interactive", "--stack", name, "--policy-pack", "policy"]);
+    } else {
+        env.log(`next: pulumi up --stack ${name} --policy-pack policy`);
+    }
+    return { expiresAt, file };
+}
+
+// ---------------------------------------------------------------------------------------
+// destroy
+
+/** How to retire production on purpose; printed when someone asks the trial tool to destroy it. */
+export const PRODUCTION_DESTROY_HELP = [
+    'refusing to destroy "prod": it is the production Sentry. Its instance, data volume and Elastic IP are',
+    "protected (protect: true), so `pulumi destroy --stack prod` stops at them, the instance has EC2 termination",
+    "protection, and the data volume is retained on delete. To retire production deliberately:",
+    "  1. snapshot the data:   aws ec2 create-snapshot --volume-id $(pulumi stack output dataVolumeId --stack prod) --description 'sentry prod final'",
+    "  2. allow termination:   aws ec2 modify-instance-attribute --instance-id $(pulumi stack output instanceId --stack prod) --no-disable-api-termination",
+    "  3. lift protection:     pulumi state unprotect --all --yes --stack prod",
+    "  4. destroy, reviewing the preview first:   pulumi destroy --stack prod",
+    "  5. the data volume is kept (retainOnDelete); delete it once the snapshot is safe:   aws ec2 delete-volume --volume-id <id>",
+    "  6. pulumi stack rm prod",
+    "See docs/delivery.md, \"Destroying production on purpose\".",
+].join("\n");
+
+async function stackTags(env: Env, name: string): Promise<Record<string, string>> {
+    const out = await pulumi(env.runner, ["stack", "tag", "ls", "--json", "--stack", name, "--non-interactive"], { capture: true });
+    const parsed = JSON.parse(out || "{}") as unknown;
+    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, string>) : {};
+}
+
+export async function destroyTrial(env: Env, name: string): Promise<void> {
+    if (name === "prod" || name === "production") {
+        throw new TrialError(PRODUCTION_DESTROY_HELP);
+    }
+    const problem = trialNameProblem(name);
+    if (problem) {
+        throw new TrialError(`refusing to destroy ${JSON.stringify(name)}: ${problem}`);
+    }
+    const tags = await stackTags(env, name);
+    if (tags[TAG_ENVIRONMENT] !== "trial") {
+        throw new TrialError(
+            `refusing to destroy "${name}": the stack is not tagged ${TAG_ENVIRONMENT}=trial, so it was not created by \`npm run trial -- create\`. ` +
+                `If you really mean it: pulumi destroy --stack ${name} --remove`,
+        );
+    }
+    await removeStack(env, name);
+}
+
+/** Destroys every resource, then removes the stack and its Pulumi.<name>.yaml (--remove). */
+async function removeStack(env: Env, name: string): Promise<void> {
+    await pulumi(env.runner, ["destroy", "--yes", "--non-interactive", "--remove", "--stack", name]);
+    env.log(`destroyed and removed trial stack ${name}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// extend
+
+export async function extendTrial(env: Env, name: string, ttl: string): Promise<string> {
+    const problem = trialNameProblem(name);
+    if (problem) {
+        throw new TrialError(`trial name ${problem}`);
+    }
+    const tags = await stackTags(env, name);
+    if (tags[TAG_ENVIRONMENT] !== "trial") {
+        throw new TrialError(`"${name}" is not tagged ${TAG_ENVIRONMENT}=trial`);
+    }
+    const expiresAt = isoUtc(new Date(env.now().getTime() + parseTtl(ttl)));
+    await pulumi(env.runner, ["stack", "tag", "set", TAG_EXPIRES_AT, expiresAt, "--stack", name, "--non-interactive"]);
+    await pulumi(env.runner, ["config", "set", "sentry:expiresAt", expiresAt, "--stack", name, "--non-interactive"]);
+    env.log(`trial ${name} now expires at ${expiresAt}; run \`pulumi up --stack ${name} --policy-pack policy\` to update its ExpiresAt tags in AWS`);
+    return expiresAt;
+}
+
+// ---------------------------------------------------------------------------------------
+// reap
+
+export interface StackInfo {
+    name: string;
+    tags: Record<string, string>;
+}
+
+export interface Selection {
+    expired: { name: string; expiresAt: string }[];
+    live: { name: string; expiresAt: string }[];
+    /** Trial-tagged stacks the reaper will not touch, and why. */
+    skipped: { name: string; reason: string }[];
+}
+
+/** The short stack name of "org/project/name" or "org/name". */
+export function shortName(full: string): string {
+    const parts = full.split("/");
+    return parts[parts.length - 1];
+}
+
+/** Which trial stacks have outlived their time-to-live at `now`. */
+export function selectExpired(stacks: readonly StackInfo[], now: Date): Selection {
+    const out: Selection = { expired: [], live: [], skipped: [] };
+    for (const s of stacks) {
+        if (s.tags[TAG_ENVIRONMENT] !== "trial") {
+            continue;
+        }
+        const short = shortName(s.name);
+        if (RESERVED_STACKS.includes(short) || trialNameProblem(short) !== undefined) {
+            out.skipped.push({ name: s.name, reason: "tagged as a trial but named like a long-lived stack; check it by hand" });
+            continue;
+        }
+        const raw = s.tags[TAG_EXPIRES_AT];
+        const at = parseIso(raw);
+        if (!at) {
+            out.skipped.push({ name: s.name, reason: raw ? `${TAG_EXPIRES_AT} "${raw}" is not an ISO 8601 UTC time` : `no ${TAG_EXPIRES_AT} tag` });
+            continue;
+        }
+        (at.getTime() <= now.getTime() ? out.expired : out.live).push({ name: s.name, expiresAt: raw! });
+    }
+    return out;
+}
+
+export interface ReapResult extends Selection {
+    removed: string[];
+    failed: { name: string; error: string }[];
+}
+
+export async function reapTrials(env: Env, options: { dryRun?: boolean } = {}): Promise<ReapResult> {
+    const listed = await pulumi(env.runner, ["stack", "ls", "--json", "--tag", `${TAG_ENVIRONMENT}=trial`, "--non-interactive"], { capture: true });
+    const names = (JSON.parse(listed || "[]") as { name: string }[]).map((s) => s.name);
+    const stacks: StackInfo[] = [];
+    for (const name of names) {
+        stacks.push({ name, tags: await stackTags(env, name) });
+    }
+    const now = env.now();
+    const selection = selectExpired(stacks, now);
+    const result: ReapResult = { ...selection, removed: [], failed: [] };
+    for (const s of selection.expired) {
+        if (options.dryRun) {
+            continue;
+        }
+        try {
+            await removeStack(env, s.name);
+            result.removed.push(s.name);
+        } catch (e) {
+            result.failed.push({ name: s.name, error: e instanceof Error ? e.message : String(e) });
+        }
+    }
+    const report = reapReport(result, now, options.dryRun === true);
+    report.forEach((line) => env.log(line));
+    if (env.summaryFile) {
+        fs.appendFileSync(env.summaryFile, report.join("\n") + "\n");
+    }
+    return result;
+}
+
+/** Markdown lines, fit for a terminal and for $GITHUB_STEP_SUMMARY. */
+export function reapReport(r: ReapResult, now: Date, dryRun: boolean): string[] {
+    const lines = [`### Trial reaper, ${isoUtc(now)}${dryRun ? " (dry run: nothing destroyed)" : ""}`, ""];
+    const expiredAt = new Map(r.expired.map((e) => [e.name, e.expiresAt]));
+    if (dryRun) {
+        lines.push(r.expired.length ? `Would remove ${r.expired.length} expired trial stack(s):` : "No trial stack has expired.");
+        r.expired.forEach((e) => lines.push(`- ${e.name} (expired ${e.expiresAt})`));
+    } else {
+        lines.push(r.removed.length ? `Removed ${r.removed.length} expired trial stack(s):` : "Removed nothing: no trial stack has expired.");
+        r.removed.forEach((n) => lines.push(`- ${n} (expired ${expiredAt.get(n)})`));
+    }
+    if (r.failed.length) {
+        lines.push("", `Failed to remove ${r.failed.length}:`);
+        r.failed.forEach((f) => lines.push(`- ${f.name}: ${f.error}`));
+    }
+    if (r.skipped.length) {
+        lines.push("", "Skipped:");
+        r.skipped.forEach((s) => lines.push(`- ${s.name}: ${s.reason}`));
+    }
+    if (r.live.length) {
+        lines.push("", "Still running:");
+        r.live.forEach((l) => lines.push(`- ${l.name} (expires ${l.expiresAt})`));
+    }
+    return lines;
+}
+
+// ---------------------------------------------------------------------------------------
+// Command line.
+
+export const USAGE = [
+    "usage: npm run trial -- create <name> [--ttl 72h] [--from staging] [--up]",
+    "       npm run trial -- extend <name> --ttl 48h",
+    "       npm run trial -- destroy <name>",
+    "       npm run trial -- reap [--now <ISO 8601 UTC>] [--dry-run]",
+].join("\n");
+
+export interface ParsedArgs {
+    command: string;
+    name?: string;
+    ttl?: string;
+    from?: string;
+    now?: string;
+    up: boolean;
+    dryRun: boolean;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+    const out: ParsedArgs = { command: argv[0] ?? "", up: false, dryRun: false };
+    const rest = argv.slice(1);
+    for (let i = 0; i < rest.length; i++) {
+        const a = rest[i];
+        const value = (flag: string) => {
+            const v = rest[++i];
+            if (v === undefined || v.startsWith("--")) {
+                throw new TrialError(`${flag} needs a value\n${USAGE}`);
+            }
+            return v;
+        };
+        if (a === "--ttl") {
+            out.ttl = value(a);
+        } else if (a === "--from") {
+            out.from = value(a);
+        } else if (a === "--now") {
+            out.now = value(a);
+        } else if (a === "--up") {
+            out.up = true;
+        } else if (a === "--dry-run") {
+            out.dryRun = true;
+        } else if (!a.startsWith("-") && out.name === undefined) {
+            out.name = a;
+        } else {
+            throw new TrialError(`unknown argument ${a}\n${USAGE}`);
+        }
+    }
+    return out;
+}
+
+/** Runs one command; returns the process exit code. */
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+    try {
+        const args = parseArgs(argv);
+        const needName = () => {
+            if (!args.name) {
+                throw new TrialError(`${args.command} needs a trial name\n${USAGE}`);
+            }
+            return args.name;
+        };
+        switch (args.command) {
+            case "create":
+                await createTrial(env, needName(), { ttl: args.ttl, source: args.from, up: args.up });
+                return 0;
+            case "extend":
+                await extendTrial(env, needName(), args.ttl ?? DEFAULT_TTL);
+                return 0;
+            case "destroy":
+                await destroyTrial(env, needName());
+                return 0;
+            case "reap": {
+                let runEnv = env;
+                if (args.now !== undefined) {
+                    const at = parseIso(args.now);
+                    if (!at) {
+                        throw new TrialError(`--now ${args.now}: use ISO 8601 UTC, e.g. 2026-12-01T00:00:00Z`);
+                    }
+                    runEnv = { ...env, now: () => at };
+                }
+                const result = await reapTrials(runEnv, { dryRun: args.dryRun });
+                return result.failed.length > 0 ? 1 : 0;
+            }
+            default:
+                throw new TrialError(USAGE);
+        }
+    } catch (e) {
+        env.log(e instanceof TrialError ? `error: ${e.message}` : `error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        return 1;
+    }
+}
