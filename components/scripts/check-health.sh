@@ -8,7 +8,7 @@
 # Inputs (environment variables):
 #   HEALTH_URL               default http://127.0.0.1:9000/_health/
 #   HEALTH_TIMEOUT_SECONDS   default 600. Give up after this long.
-#   HEALTH_INTERVAL_SECONDS  default 5. Pause between attempts.
+#   HEALTH_INTERVAL_SECONDS  default 5. Pause between attempts (fractions allowed).
 #   SENTRY_DIR               default empty. The self-hosted checkout, for
 #                            diagnostics on failure only.
 #   HOST_ROOT                default empty. For tests only; leave empty.
@@ -29,8 +29,9 @@ die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
   die "HEALTH_URL='$HEALTH_URL' is not an http(s) URL, e.g. http://127.0.0.1:9000/_health/"
 [[ "$HEALTH_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
   die "HEALTH_TIMEOUT_SECONDS='$HEALTH_TIMEOUT_SECONDS' is not a positive whole number of seconds, e.g. 600"
-[[ "$HEALTH_INTERVAL_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
-  die "HEALTH_INTERVAL_SECONDS='$HEALTH_INTERVAL_SECONDS' is not a positive whole number of seconds, e.g. 5"
+if ! [[ "$HEALTH_INTERVAL_SECONDS" =~ ^[0-9]*\.?[0-9]+$ ]] || [[ "$HEALTH_INTERVAL_SECONDS" =~ ^[0.]+$ ]]; then
+  die "HEALTH_INTERVAL_SECONDS='$HEALTH_INTERVAL_SECONDS' is not a positive number of seconds, e.g. 5"
+fi
 if [[ -n "$SENTRY_DIR" ]] && ! [[ "$SENTRY_DIR" =~ ^(/[A-Za-z0-9._-]+)+$ ]]; then
   die "SENTRY_DIR='$SENTRY_DIR' must be an absolute path, e.g. /data/self-hosted (or empty)"
 fi
@@ -54,7 +55,7 @@ while :; do
   else
     last="HTTP $code, body '$(printf '%s' "$body" | head -c 200)'"
   fi
-  ((SECONDS + HEALTH_INTERVAL_SECONDS <= deadline)) || break
+  ((SECONDS < deadline)) || break
   sleep "$HEALTH_INTERVAL_SECONDS"
 done
 

@@ -172,7 +172,7 @@ if [[ -n "$DATA_VOLUME_ID" ]]; then
     if ((SECONDS >= deadline)); then
       die "EBS volume $DATA_VOLUME_ID did not appear within ${DEVICE_WAIT_SECONDS}s (looked for /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol${DATA_VOLUME_ID#vol-} and NVMe serial vol${DATA_VOLUME_ID#vol-}); check the volume is attached to this instance, or raise DEVICE_WAIT_SECONDS"
     fi
-    sleep 2
+    sleep 1
   done
   log "EBS volume $DATA_VOLUME_ID is ${DEVICE#"$HOST_ROOT"}"
 elif [[ -n "$DATA_DEVICE" ]]; then

@@ -34,6 +34,8 @@ export interface Sandbox {
   write(hostPath: string, content: string, mode?: number): void;
   exists(hostPath: string): boolean;
   recFile(name: string): string;
+  /** Writes a file under $STANDIN_RECORD_DIR (stand-in state, e.g. blkid/<device>). */
+  writeRec(name: string, content: string): void;
 }
 
 const sandboxes: string[] = [];
@@ -68,6 +70,11 @@ export function makeSandbox(): Sandbox {
     recFile: (name) => {
       const f = path.join(rec, name);
       return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
+    },
+    writeRec: (name, content) => {
+      const f = path.join(rec, name);
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, content);
     },
   };
 }

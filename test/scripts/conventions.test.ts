@@ -1,0 +1,89 @@
+// Checks every host script against the project's conventions, and runs
+// shellcheck over the scripts and the bash fixtures when it is installed.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FIXTURES_DIR, SCRIPTS_DIR, STANDIN_BIN, onPath } from "./harness";
+
+const scripts = fs
+  .readdirSync(SCRIPTS_DIR)
+  .filter((f) => f.endsWith(".sh"))
+  .sort();
+
+const bashFixtures = [
+  ...fs
+    .readdirSync(STANDIN_BIN)
+    .map((f) => path.join(STANDIN_BIN, f))
+    .filter((p) => !fs.lstatSync(p).isSymbolicLink()),
+  path.join(FIXTURES_DIR, "self-hosted", "install.sh"),
+].filter((p) => fs.readFileSync(p, "utf8").startsWith("#!/usr/bin/env bash"));
+
+/** The leading comment block after the shebang. */
+function header(text: string): string {
+  const lines = text.split("\n").slice(1);
+  const end = lines.findIndex((l) => !l.startsWith("#"));
+  return lines.slice(0, end).join("\n");
+}
+
+describe("host script conventions", () => {
+  it("finds the scripts", () => {
+    expect(scripts).toEqual(
+      expect.arrayContaining([
+        "wait-for-host.sh",
+        "prepare-data.sh",
+        "install-docker.sh",
+        "checkout-self-hosted.sh",
+        "configure-sentry.sh",
+        "install-sentry.sh",
+        "start-sentry.sh",
+        "create-admin.sh",
+        "check-health.sh",
+      ]),
+    );
+  });
+
+  describe.each(scripts)("%s", (name) => {
+    const text = fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
+    const head = header(text);
+
+    it("starts with the bash shebang and strict mode", () => {
+      expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+      expect(text).toMatch(/^set -euo pipefail$/m);
+    });
+
+    it("documents every input variable (and its default) in the header", () => {
+      const inputs = [...text.matchAll(/^([A-Z][A-Z0-9_]*)="\$\{\1:-([^}]*)\}"$/gm)];
+      expect(inputs.length).toBeGreaterThan(0);
+      for (const [, name, fallback] of inputs) {
+        expect(head, `${name} is not documented`).toMatch(new RegExp(`\\b${name}\\b`));
+        if (fallback !== "") expect(head, `default of ${name}`).toContain(fallback);
+      }
+      expect(head).toMatch(/HOST_ROOT[\s\S]*for tests only; leave empty/i);
+    });
+
+    it("is self-contained (sources no sibling file)", () => {
+      const code = text.split("\n").filter((l) => !l.trimStart().startsWith("#"));
+      expect(code.filter((l) => /^\s*(source|\.)\s+\S+\.sh\b/.test(l))).toEqual([]);
+    });
+  });
+});
+
+const hasShellcheck = onPath("shellcheck");
+
+describe.runIf(hasShellcheck)("shellcheck", () => {
+  it.each(scripts)("components/scripts/%s is clean", (name) => {
+    const r = spawnSync("shellcheck", [path.join(SCRIPTS_DIR, name)], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+  it.each(bashFixtures.map((p) => path.relative(FIXTURES_DIR, p)))("test/fixtures/%s is clean", (rel) => {
+    const r = spawnSync("shellcheck", [path.join(FIXTURES_DIR, rel)], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  });
+});
+
+if (!hasShellcheck) {
+  describe("shellcheck", () => {
+    it.skip("SKIPPED: shellcheck is not on PATH (apt-get install shellcheck)", () => {});
+  });
+}

@@ -1,0 +1,203 @@
+import * as fs from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { STANDIN_BIN, callsOf, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
+
+afterAll(removeSandboxes);
+
+const PACKAGES = "docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin";
+
+function ubuntuHost(): Sandbox {
+  const sb = makeSandbox();
+  sb.write("/etc/os-release", 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nNAME="Ubuntu"\nID=ubuntu\nVERSION_CODENAME=noble\nUBUNTU_CODENAME=noble\n');
+  fs.mkdirSync(sb.host("/data"), { recursive: true });
+  return sb;
+}
+
+const base = { DOCKER_DATA_ROOT: "/data/docker" };
+const dockerRunning = (sb: Sandbox) => {
+  sb.writeRec("systemd/docker.active", "");
+  sb.writeRec("systemd/docker.enabled", "");
+};
+const serviceChanges = (sb: Sandbox) =>
+  callsOf(sb, "systemctl").filter((l) => !/ (is-active|is-enabled) /.test(l));
+
+describe("install-docker.sh on a host without Docker", () => {
+  it("writes daemon.json before installing Docker from Docker's apt repository", () => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_MISSING: "1" });
+    expect(r.status, r.output).toBe(0);
+
+    const daemon = JSON.parse(sb.read("/etc/docker/daemon.json"));
+    expect(daemon).toEqual({
+      "data-root": "/data/docker",
+      "log-driver": "local",
+      "log-opts": { "max-size": "20m", "max-file": "5" },
+      "default-address-pools": [{ base: "10.250.0.0/16", size: 24 }],
+    });
+    // The docker-ce package found the final daemon.json when it was installed (and started).
+    expect(sb.recFile("daemon-json-at-docker-install")).toBe(sb.read("/etc/docker/daemon.json"));
+
+    expect(sb.read("/etc/apt/sources.list.d/docker.list")).toBe(
+      "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu noble stable\n",
+    );
+    expect(sb.read("/etc/apt/keyrings/docker.asc")).toContain("BEGIN PGP PUBLIC KEY BLOCK");
+    expect(callsOf(sb, "curl")[0]).toContain("https://download.docker.com/linux/ubuntu/gpg");
+    const apt = callsOf(sb, "apt-get");
+    expect(apt.at(-2)).toMatch(/ update$/);
+    expect(apt.at(-1)).toMatch(new RegExp(` install ${PACKAGES}$`));
+    expect(serviceChanges(sb)).not.toContain("systemctl restart docker");
+    expect(callsOf(sb, "docker")).toContain("docker info --format {{.DockerRootDir}}");
+    expect(r.stdout).toContain("Docker Engine 28.5.1, Compose 2.40.3, data root /data/docker");
+  });
+
+  it("changes nothing on a second run", () => {
+    const sb = ubuntuHost();
+    const env = { ...base, STANDIN_DOCKER_MISSING: "1" };
+    expect(runScript(sb, "install-docker.sh", env).status).toBe(0);
+    const before = ["/etc/docker/daemon.json", "/etc/apt/sources.list.d/docker.list", "/etc/apt/keyrings/docker.asc"].map(sb.read);
+    sb.clearCalls();
+    const r = runScript(sb, "install-docker.sh", env);
+    expect(r.status, r.output).toBe(0);
+    expect(callsOf(sb, "apt-get")).toEqual([]);
+    expect(callsOf(sb, "curl")).toEqual([]);
+    expect(serviceChanges(sb)).toEqual([]);
+    expect(["/etc/docker/daemon.json", "/etc/apt/sources.list.d/docker.list", "/etc/apt/keyrings/docker.asc"].map(sb.read)).toEqual(before);
+  });
+
+  it("uses the Debian suite and the dpkg architecture", () => {
+    const sb = makeSandbox();
+    sb.write("/etc/os-release", "ID=debian\nVERSION_CODENAME=bookworm\n");
+    fs.mkdirSync(sb.host("/data"));
+    const r = runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_MISSING: "1", STANDIN_DPKG_ARCH: "arm64" });
+    expect(r.status, r.output).toBe(0);
+    expect(sb.read("/etc/apt/sources.list.d/docker.list")).toBe(
+      "deb [arch=arm64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n",
+    );
+  });
+
+  it("refuses other distributions with a clear message", () => {
+    const sb = makeSandbox();
+    sb.write("/etc/os-release", "ID=fedora\nVERSION_CODENAME=\n");
+    fs.mkdirSync(sb.host("/data"));
+    const r = runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_MISSING: "1" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Ubuntu or Debian only (found ID='fedora')");
+    expect(callsOf(sb, "apt-get")).toEqual([]);
+  });
+});
+
+describe("install-docker.sh with Docker already present", () => {
+  it("installs nothing when docker and compose are new enough", () => {
+    const sb = ubuntuHost();
+    dockerRunning(sb);
+    sb.write("/etc/docker/daemon.json", "{}\n");
+    const r = runScript(sb, "install-docker.sh", base);
+    expect(r.status, r.output).toBe(0);
+    expect(callsOf(sb, "apt-get")).toEqual([]);
+    // daemon.json changed while docker ran: exactly one restart to apply it.
+    expect(serviceChanges(sb)).toEqual(["systemctl restart docker"]);
+    expect(sb.read("/etc/docker/daemon.json.before-install-docker")).toBe("{}\n");
+
+    sb.clearCalls();
+    expect(runScript(sb, "install-docker.sh", base).status).toBe(0);
+    expect(serviceChanges(sb)).toEqual([]);
+  });
+
+  it.each([
+    ["docker too old", { STANDIN_DOCKER_VERSION: "19.03.5" }],
+    ["compose too old (the seed's 2.20.2)", { STANDIN_COMPOSE_VERSION: "2.20.2" }],
+    ["compose plugin missing", { STANDIN_COMPOSE_VERSION: "missing" }],
+  ])("upgrades from Docker's repository when %s", (_name, env) => {
+    const sb = ubuntuHost();
+    dockerRunning(sb);
+    const r = runScript(sb, "install-docker.sh", { ...base, ...env });
+    expect(r.status, r.output).toBe(0);
+    expect(callsOf(sb, "apt-get").at(-1)).toMatch(new RegExp(` install ${PACKAGES}$`));
+  });
+
+  it("fails naming MIN_COMPOSE_VERSION when compose is still too old after installing", () => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", {
+      ...base,
+      STANDIN_COMPOSE_VERSION: "2.20.2",
+      STANDIN_APT_COMPOSE_VERSION: "2.20.2",
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Docker Compose 2.20.2 is older than MIN_COMPOSE_VERSION=2.32.2");
+  });
+
+  it("fails naming MIN_DOCKER_VERSION when the engine is too old", () => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", { ...base, MIN_DOCKER_VERSION: "99.0.0" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Docker Engine 28.5.1 is older than MIN_DOCKER_VERSION=99.0.0");
+  });
+
+  it("does not count the standalone docker-compose v1", () => {
+    const sb = ubuntuHost();
+    const bin = `${sb.scratch}/bin`;
+    fs.mkdirSync(bin);
+    fs.writeFileSync(`${bin}/docker-compose`, "#!/bin/sh\necho 1.29.2\n", { mode: 0o755 });
+    const r = runScript(
+      sb,
+      "install-docker.sh",
+      { ...base, STANDIN_COMPOSE_VERSION: "missing", STANDIN_APT_COMPOSE_VERSION: "missing" },
+      { binDir: `${bin}:${STANDIN_BIN}` },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Compose v2 plugin ('docker compose') is not installed");
+    expect(r.stderr).toContain("standalone docker-compose");
+  });
+
+  it("fails clearly when the daemon does not answer", () => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_DAEMON_DOWN: "1", DOCKER_START_WAIT_SECONDS: "1" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("the Docker daemon does not answer");
+  });
+});
+
+describe("install-docker.sh inputs", () => {
+  it("renders custom pools and log limits", () => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", {
+      ...base,
+      DOCKER_ADDRESS_POOL_BASE: "192.168.128.0/17",
+      DOCKER_ADDRESS_POOL_SIZE: "26",
+      DOCKER_LOG_MAX_SIZE: "50m",
+      DOCKER_LOG_MAX_FILE: "3",
+    });
+    expect(r.status, r.output).toBe(0);
+    const daemon = JSON.parse(sb.read("/etc/docker/daemon.json"));
+    expect(daemon["default-address-pools"]).toEqual([{ base: "192.168.128.0/17", size: 26 }]);
+    expect(daemon["log-opts"]).toEqual({ "max-size": "50m", "max-file": "3" });
+  });
+
+  it("refuses to run before the data volume's directory exists", () => {
+    const sb = makeSandbox();
+    const r = runScript(sb, "install-docker.sh", { DOCKER_DATA_ROOT: "/data/docker" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("run prepare-data.sh first");
+    expect(sb.exists("/etc/docker/daemon.json")).toBe(false);
+    expect(sb.calls()).toEqual([]);
+  });
+
+  const cases: [string, Record<string, string>, string][] = [
+    ["missing data root", {}, "DOCKER_DATA_ROOT is required"],
+    ["relative data root", { DOCKER_DATA_ROOT: "data/docker" }, "DOCKER_DATA_ROOT='data/docker'"],
+    ["pool base not a CIDR", { ...base, DOCKER_ADDRESS_POOL_BASE: "10.250.0.0" }, "DOCKER_ADDRESS_POOL_BASE='10.250.0.0'"],
+    ["pool base octet > 255", { ...base, DOCKER_ADDRESS_POOL_BASE: "10.256.0.0/16" }, "DOCKER_ADDRESS_POOL_BASE='10.256.0.0/16'"],
+    ["pool size wider than the pool", { ...base, DOCKER_ADDRESS_POOL_SIZE: "12" }, "DOCKER_ADDRESS_POOL_SIZE='12'"],
+    ["log size without unit", { ...base, DOCKER_LOG_MAX_SIZE: "20" }, "DOCKER_LOG_MAX_SIZE='20'"],
+    ["log files zero", { ...base, DOCKER_LOG_MAX_FILE: "0" }, "DOCKER_LOG_MAX_FILE='0'"],
+    ["bad minimum version", { ...base, MIN_COMPOSE_VERSION: "v2" }, "MIN_COMPOSE_VERSION='v2'"],
+  ];
+  it.each(cases)("%s fails before touching anything", (_name, env, message) => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", env);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+    expect(sb.calls()).toEqual([]);
+    expect(sb.exists("/etc/docker/daemon.json")).toBe(false);
+  });
+});
