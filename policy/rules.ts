@@ -573,7 +573,7 @@ const productionProtected: Rule = {
         "(The Pulumi engine does not tell policy packs about retainOnDelete; the offline check enforces that part.)",
     remediation:
         "Keep sentry:environment = production and sentry:protect = true on the prod stack (the defaults). To retire prod " +
-        "deliberately, see docs/delivery.md \"Destroying production on purpose\".",
+        "deliberately, see README.md \"Destroying production on purpose\".",
     enforcementLevel: "mandatory",
     controls: [],
     scope: "resource",

@@ -88,16 +88,17 @@ async function main(): Promise<number> {
         printHuman(plan);
     }
     if (args.checkPolicies) {
-        const { checkPlan } = await import("../policy/rules");
+        const { blockingViolations, checkPlan, formatViolations } = await import("../policy/rules");
         const violations = checkPlan(plan);
+        const blocking = blockingViolations(violations);
         if (violations.length > 0) {
-            console.error(`\n${violations.length} policy violation(s) in stack ${plan.stack}:`);
-            for (const v of violations) {
-                console.error(`  ${v.resource}: [${v.rule}] ${v.message}`);
-            }
+            console.error(`\nPolicy findings in stack ${plan.stack} (${blocking.length} mandatory, ${violations.length - blocking.length} advisory):`);
+            console.error(formatViolations(violations));
+        }
+        if (blocking.length > 0) {
             return 1;
         }
-        console.error(`\nPolicies: no violations in stack ${plan.stack}.`);
+        console.error(`\nPolicies: no mandatory violations in stack ${plan.stack}.`);
     }
     return 0;
 }

@@ -270,7 +270,7 @@ export const PRODUCTION_DESTROY_HELP = [
     "  4. destroy, reviewing the preview first:   pulumi destroy --stack prod",
     "  5. the data volume is kept (retainOnDelete); delete it once the snapshot is safe:   aws ec2 delete-volume --volume-id <id>",
     "  6. pulumi stack rm prod",
-    "See docs/delivery.md, \"Destroying production on purpose\".",
+    "See README.md, \"Destroying production on purpose\".",
 ].join("\n");
 
 async function stackTags(env: Env, name: string): Promise<Record<string, string>> {

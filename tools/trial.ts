@@ -2,7 +2,7 @@
 // npm run trial -- extend <name> --ttl 48h
 // npm run trial -- destroy <name>
 // npm run trial -- reap [--now <ISO 8601 UTC>] [--dry-run]
-// Short-lived copies of staging under their own stack name; see docs/delivery.md.
+// Short-lived copies of staging under their own stack name; see README.md.
 import * as path from "path";
 import { cliRunner, main } from "./trial-lib";
 
