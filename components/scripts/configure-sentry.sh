@@ -9,9 +9,11 @@
 #   sentry/config.yml      system.url-prefix, system.admin-email,
 #                          auth.allow-registration, mail.from (when set)
 #   sentry/sentry.conf.py  CSRF_TRUSTED_ORIGINS, SENTRY_FEATURES["auth:register"],
-#                          and the TLS-proxy settings when SENTRY_BEHIND_TLS_PROXY=true
+#                          SENTRY_OPTIONS["mail.from"] (when set), and the
+#                          TLS-proxy settings when SENTRY_BEHIND_TLS_PROXY=true
 #   .env.custom            COMPOSE_PROFILES, SENTRY_BIND,
-#                          SENTRY_EVENT_RETENTION_DAYS, SENTRY_MAIL_HOST (when set)
+#                          SENTRY_EVENT_RETENTION_DAYS, SENTRY_MAIL_HOST (when set);
+#                          created with mode 0600 (it may also hold your secrets)
 # The block is replaced in place on every run; everything outside it (upstream
 # defaults, the installer's secret key, your own edits) is left as it is, and
 # a re-run with the same inputs leaves every file byte-identical.
@@ -260,6 +262,11 @@ py_bool=False
   echo "$header"
   echo "CSRF_TRUSTED_ORIGINS = [$py_list]"
   echo "SENTRY_FEATURES[\"auth:register\"] = $py_bool"
+  if [[ -n "$SENTRY_MAIL_FROM" ]]; then
+    # Upstream's sentry.conf.py derives mail.from from SENTRY_MAIL_HOST; set it
+    # here too so both files agree whichever one Sentry lets win.
+    echo "SENTRY_OPTIONS[\"mail.from\"] = \"$SENTRY_MAIL_FROM\""
+  fi
   if [[ "$SENTRY_BEHIND_TLS_PROXY" == true ]]; then
     echo 'SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")'
     echo "USE_X_FORWARDED_HOST = True"

@@ -149,6 +149,7 @@ describe("configure-sentry.sh against the self-hosted fixture", () => {
     const cfg = parseYaml(file(sb, "sentry/config.yml")) as Record<string, unknown>;
     expect(cfg["mail.from"]).toBe("Sentry <sentry@example.com>");
     expect(cfg["mail.host"]).toBe("smtp");
+    expect(file(sb, "sentry/sentry.conf.py")).toContain('\nSENTRY_OPTIONS["mail.from"] = "Sentry <sentry@example.com>"\n');
   });
 
   it.skipIf(!onPath("python3"))("produces a sentry.conf.py that Python parses", () => {

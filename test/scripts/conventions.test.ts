@@ -72,12 +72,14 @@ describe("host script conventions", () => {
 const hasShellcheck = onPath("shellcheck");
 
 describe.runIf(hasShellcheck)("shellcheck", () => {
-  it.each(scripts)("components/scripts/%s is clean", (name) => {
-    const r = spawnSync("shellcheck", [path.join(SCRIPTS_DIR, name)], { encoding: "utf8" });
+  // One shellcheck run per group: it is the slow part of this file.
+  it("passes on every script in components/scripts", () => {
+    const r = spawnSync("shellcheck", scripts.map((f) => path.join(SCRIPTS_DIR, f)), { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
-  it.each(bashFixtures.map((p) => path.relative(FIXTURES_DIR, p)))("test/fixtures/%s is clean", (rel) => {
-    const r = spawnSync("shellcheck", [path.join(FIXTURES_DIR, rel)], { encoding: "utf8" });
+  it("passes on the bash fixtures (stand-ins and the stand-in installer)", () => {
+    expect(bashFixtures.length).toBeGreaterThan(10);
+    const r = spawnSync("shellcheck", bashFixtures, { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 });
