@@ -270,7 +270,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
 
     const mailHost = r.string("mailHost");
     if (mailHost !== undefined) {
-        r.check("mailHost", mailHost, /^[A-Za-z0-9.-]+$/.test(mailHost) ? undefined : "must be a host name", "pulumi config set sentry:mailHost smtp.example.com");
+        r.check("mailHost", mailHost, /^[A-Za-z0-9.-]+$/.test(mailHost) ? undefined : "must be a domain name (FQDN)", "pulumi config set sentry:mailHost example.com");
     }
     const mailFrom = r.string("mailFrom");
     if (mailFrom !== undefined) {

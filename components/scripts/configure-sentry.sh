@@ -12,7 +12,8 @@
 #                          SENTRY_OPTIONS["mail.from"] (when set), and the
 #                          TLS-proxy settings when SENTRY_BEHIND_TLS_PROXY=true
 #   .env.custom            COMPOSE_PROFILES, SENTRY_BIND,
-#                          SENTRY_EVENT_RETENTION_DAYS, SENTRY_MAIL_HOST (when set);
+#                          SENTRY_EVENT_RETENTION_DAYS, SENTRY_MAIL_HOST (when set),
+#                          LAUNCHPAD_RPC_SHARED_SECRET (generated once per host);
 #                          created with mode 0600 (it may also hold your secrets)
 # The block is replaced in place on every run; everything outside it (upstream
 # defaults, the installer's secret key, your own edits) is left as it is, and
@@ -282,11 +283,21 @@ note_outside sentry/sentry.conf.py '^(CSRF_TRUSTED_ORIGINS|SENTRY_FEATURES\[.aut
 
 # ---------------------------------------------------------------- .env.custom
 # Values are validated above to need no quoting in bash or in compose env files.
+# Upstream's .env ships LAUNCHPAD_RPC_SHARED_SECRET=supersecret for every install; give this
+# host its own, generated once on the host (it never travels through Pulumi) and kept.
+launchpad_secret=""
+if [[ -f .env.custom ]]; then
+  launchpad_secret="$(sed -n 's/^LAUNCHPAD_RPC_SHARED_SECRET=\([0-9a-f]\{64\}\)$/\1/p' .env.custom | tail -n 1)"
+fi
+if [[ -z "$launchpad_secret" ]]; then
+  launchpad_secret="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+fi
 {
   echo "$header"
   echo "COMPOSE_PROFILES=$SENTRY_PROFILE"
   echo "SENTRY_BIND=$SENTRY_BIND"
   echo "SENTRY_EVENT_RETENTION_DAYS=$SENTRY_RETENTION_DAYS"
+  echo "LAUNCHPAD_RPC_SHARED_SECRET=$launchpad_secret"
   if [[ -n "$SENTRY_MAIL_HOST" ]]; then
     echo "SENTRY_MAIL_HOST=$SENTRY_MAIL_HOST"
   fi

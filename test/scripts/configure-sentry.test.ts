@@ -73,9 +73,20 @@ describe("configure-sentry.sh against the self-hosted fixture", () => {
     const sb = checkout();
     const r = runScript(sb, "configure-sentry.sh", { ...base, SENTRY_BIND: "127.0.0.1:9000", SENTRY_RETENTION_DAYS: "30" });
     expect(r.status, r.output).toBe(0);
-    expect(file(sb, ".env.custom")).toBe(
-      [BEGIN, "COMPOSE_PROFILES=errors-only", "SENTRY_BIND=127.0.0.1:9000", "SENTRY_EVENT_RETENTION_DAYS=30", END, ""].join("\n"),
+    const envCustom = file(sb, ".env.custom");
+    const secret = /^LAUNCHPAD_RPC_SHARED_SECRET=([0-9a-f]{64})$/m.exec(envCustom)?.[1];
+    expect(secret, "a per-host launchpad secret instead of upstream's 'supersecret'").toBeDefined();
+    expect(envCustom).toBe(
+      [BEGIN, "COMPOSE_PROFILES=errors-only", "SENTRY_BIND=127.0.0.1:9000", "SENTRY_EVENT_RETENTION_DAYS=30", `LAUNCHPAD_RPC_SHARED_SECRET=${secret}`, END, ""].join("\n"),
     );
+    // Kept across runs and settings changes; never printed.
+    expect(r.output).not.toContain(secret as string);
+    expect(runScript(sb, "configure-sentry.sh", { ...base, SENTRY_RETENTION_DAYS: "45" }).status).toBe(0);
+    expect(file(sb, ".env.custom")).toContain(`LAUNCHPAD_RPC_SHARED_SECRET=${secret}`);
+    // Another host gets another secret.
+    const other = checkout();
+    expect(runScript(other, "configure-sentry.sh", base).status).toBe(0);
+    expect(file(other, ".env.custom")).not.toContain(secret as string);
     expect(fs.statSync(sb.host(`${SENTRY_DIR}/.env.custom`)).mode & 0o777).toBe(0o600);
     expect(file(sb, ".env")).toBe(fixture(".env"));
     expect(file(sb, "docker-compose.yml")).toBe(fixture("docker-compose.yml"));
