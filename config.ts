@@ -1,7 +1,9 @@
 // The one typed config loader. Every setting the program reads is read here, given its
 // default, and validated; components receive typed values and never touch pulumi.Config.
 import * as pulumi from "@pulumi/pulumi";
+import { SentrySettings } from "./components/provisioner";
 import { SENTRY_PROFILES, SentryProfile } from "./components/sizing";
+import { Environment } from "./components/tags";
 import {
     cidrContains,
     cidrProblem,
@@ -19,29 +21,7 @@ import { versionPolicyProblem } from "./components/versions";
 
 export const PROJECT = "sentry";
 
-export type Environment = "production" | "staging" | "trial";
 const ENVIRONMENTS: readonly Environment[] = ["production", "staging", "trial"];
-
-export interface SentrySettings {
-    profile: SentryProfile;
-    version: string;
-    repoUrl: string;
-    /** Public origin users type; undefined means "http://<public IP>:<webPort>". */
-    publicUrl?: string;
-    csrfTrustedOrigins: string[];
-    webPort: number;
-    retentionDays: number;
-    adminEmail: string;
-    allowRegistration: boolean;
-    behindTlsProxy: boolean;
-    mailHost?: string;
-    mailFrom?: string;
-    /** Redis maxmemory, e.g. "2gb"; Redis is unlimited upstream and has taken hosts down. */
-    redisMaxMemory: string;
-    swapSizeGb: number;
-    dockerAddressPool: string;
-    checkUpgradePath: boolean;
-}
 
 export interface AwsNetworkNew {
     kind: "new";

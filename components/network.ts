@@ -2,6 +2,7 @@
 // between staging and prod is the point), or an existing VPC and public subnet.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { assumeRolePolicyFor } from "./iam";
 import { childName, resourceTags, StackIdentity } from "./tags";
 
 export type NetworkSpec =
@@ -59,10 +60,7 @@ export function createNetwork(name: string, spec: NetworkSpec, identity: StackId
         childName(name, "flow-logs-role"),
         {
             namePrefix: `sentry-${identity.stack}-flow-`.slice(0, 38),
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
+            assumeRolePolicy: assumeRolePolicyFor("vpc-flow-logs.amazonaws.com"),
             tags: tags("flow-logs-role"),
         },
         opts,

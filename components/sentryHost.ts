@@ -2,6 +2,7 @@
 // SentryProvisioner that turns the host into a running Sentry.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { assumeRolePolicyFor } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
 import { SentryProvisioner, SentrySettings } from "./provisioner";
@@ -149,10 +150,7 @@ export class SentryHost extends pulumi.ComponentResource {
             n("role"),
             {
                 namePrefix: `${n("host")}-`.slice(0, 38),
-                assumeRolePolicy: JSON.stringify({
-                    Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                }),
+                assumeRolePolicy: assumeRolePolicyFor("ec2.amazonaws.com"),
                 tags: tags("role"),
             },
             parent,
@@ -233,10 +231,7 @@ export class SentryHost extends pulumi.ComponentResource {
                 n("snapshots-role"),
                 {
                     namePrefix: `${n("snap")}-`.slice(0, 38),
-                    assumeRolePolicy: JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
-                    }),
+                    assumeRolePolicy: assumeRolePolicyFor("dlm.amazonaws.com"),
                     tags: tags("snapshots-role"),
                 },
                 parent,
