@@ -28,7 +28,7 @@ SUITE="${E2E_DEBIAN_SUITE:-bookworm}"
 MIRROR="${E2E_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # What the host scripts and the stand-ins need besides Debian's minimal base (bash,
 # coreutils, util-linux, findutils, grep, sed, tar, gzip, apt are in it already).
-PACKAGES="openssh-server,sudo,git,curl,ca-certificates,python3-minimal,procps,iproute2,e2fsprogs,less,gnupg"
+PACKAGES="openssh-server,sudo,git,curl,ca-certificates,python3,procps,iproute2,e2fsprogs,less,gnupg"
 ROOTFS_REV=1 # bump when the way the tarball is made changes
 
 log() { echo "host.sh: $*" >&2; }

@@ -51,14 +51,9 @@ VERSION_LDFLAG="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$P
 # --- version probes ---------------------------------------------------------------------
 cli_version() { "$1" version 2>/dev/null | head -n 1; }
 langhost_version() { "$1" -version 2>/dev/null | head -n 1; }
-# The command provider has no version flag: read the module and -X flag from the Go build
-# info. Official release binaries carry the same information.
-provider_version() {
-    local info
-    info=$(go version -m "$1" 2>/dev/null) || return 0
-    grep -q 'github.com/pulumi/pulumi-command/provider' <<<"$info" || return 0
-    sed -n 's/.*pulumi-command\/provider\/pkg\/version\.Version=\([^ "]*\).*/\1/p' <<<"$info" | head -n 1
-}
+# The command provider has no version flag: ask it over gRPC (GetPluginInfo), with the
+# protobufs and client that @pulumi/pulumi ships.
+provider_version() { node "$HERE/plugin-version.js" "$1" 2>/dev/null | head -n 1; }
 
 # find_existing NAME WANT PROBE: put a matching binary into $BIN (link), return 0 if found.
 find_existing() {
@@ -89,7 +84,7 @@ missing() { # NAME MODULE@VERSION ERROR...
 
 # --- 1. the CLI ---------------------------------------------------------------------------
 if ! find_existing pulumi "v$PULUMI_VERSION" cli_version; then
-    log "building pulumi v$PULUMI_VERSION from the Go module proxy (cold: ~10 min on 2 cores)"
+    log "building pulumi v$PULUMI_VERSION from the Go module proxy (cold: about 4-5 min on 2 cores)"
     start=$SECONDS
     (
         cd "$HERE/toolchain"
@@ -128,7 +123,7 @@ if ! find_existing pulumi-language-nodejs "v$PULUMI_VERSION" langhost_version; t
 fi
 
 PROVIDER_MOD=github.com/pulumi/pulumi-command/provider
-if ! find_existing pulumi-resource-command "v$COMMAND_VERSION" provider_version; then
+if ! find_existing pulumi-resource-command "$COMMAND_VERSION" provider_version; then
     build_from_proxy pulumi-resource-command "$PROVIDER_MOD" "v$COMMAND_VERSION" \
         "$PROVIDER_MOD/cmd/pulumi-resource-command" \
         "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=v$COMMAND_VERSION" || true

@@ -1,0 +1,293 @@
+// End-to-end: the real Pulumi CLI, Node.js language host and @pulumi/command provider run
+// the real program (existing-host placement) against a disposable Debian host reached over
+// real SSH (test/e2e/host.sh): up, no-op preview, URL change, version change, a cut SSH
+// connection in the middle of a step, destroy. Docker and getsentry/self-hosted are
+// stand-ins on the host (test/fixtures, test/e2e/standins); everything else is real.
+//
+// Run with `npm run test:e2e` (as root). See test/e2e/README.md.
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { changedResources, E2E_DIR, filesContaining, Host, ProcessSampler, readEvents, readHostEnv, REPO_DIR, RunOptions, RunResult, Runner, tail, walk, waitFor } from "./lib";
+
+// ------------------------------------------------------------------ toolchain, up front
+const toolchain = spawnSync("bash", [path.join(E2E_DIR, "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const BIN = toolchain.stdout.trim().split("\n").pop() ?? "";
+const MISSING = toolchain.status === 0 ? "" : fs.existsSync(path.join(BIN, "MISSING")) ? fs.readFileSync(path.join(BIN, "MISSING"), "utf8") : `toolchain.sh exited ${toolchain.status}:\n${tail(toolchain.stderr, 20)}`;
+if (MISSING) {
+    console.warn(`\nBLOCKED: the engine end-to-end run needs plugins that cannot be had here:\n${MISSING}\n(toolchain.sh: ${BIN})\n`);
+}
+
+const STACK = "e2e";
+const URL_1 = "http://sentry-e2e.example.test:9000";
+const URL_2 = "http://sentry-e2e-renamed.example.test:9000";
+const ADMIN_EMAIL = "admin@example.test";
+const DATA_DIR = "/data";
+const SENTRY_DIR = `${DATA_DIR}/self-hosted`;
+const STATE_DIR = `${DATA_DIR}/sentry-deploy`;
+const RECORD = "/var/lib/sentry-e2e/record";
+const INSTALL_FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
+const STEP_TIMEOUT = 10 * 60_000;
+
+describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
+    const keep = process.env.E2E_KEEP === "1";
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-e2e-"));
+    const runner = new Runner(path.join(tmp, "logs"));
+    const project = path.join(tmp, "project");
+    const eventsDir = path.join(tmp, "events");
+    const password = `E2e-${crypto.randomBytes(12).toString("hex")}`;
+    let host: Host;
+    let sampler: ProcessSampler;
+    let failed = false;
+    let opCounter = 0;
+
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PATH: `${BIN}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(tmp, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "e2e-not-secret-passphrase",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_SKIP_CONFIRMATIONS: "true",
+        // Enables --event-log (the engine's JSON event stream), which the steps assert on.
+        PULUMI_DEBUG_COMMANDS: "true",
+        NO_COLOR: "1",
+    };
+
+    const pulumi = (label: string, args: string[], opts: RunOptions = {}): Promise<RunResult> =>
+        runner.run(`pulumi-${label}`, path.join(BIN, "pulumi"), [...args, "--non-interactive"], { cwd: project, env, timeoutMs: STEP_TIMEOUT, ...opts });
+
+    /** An engine operation with its event log and engine log (-v=5: see the README on -v >= 7). */
+    const operation = async (label: string, args: string[], opts: RunOptions = {}) => {
+        const n = String(++opCounter).padStart(2, "0");
+        const events = path.join(eventsDir, `${n}-${label}.jsonl`);
+        const result = await pulumi(label, [...args, "--stack", STACK, "--event-log", events, "--logtostderr", "-v=5"], opts);
+        return { result, events: readEvents(events) };
+    };
+    const up = (label: string, opts: RunOptions = {}) => operation(label, ["up", "--yes", "--skip-preview", "--diff"], opts);
+    const configSet = (key: string, value: string, extra: string[] = []) => pulumi(`config-${key}`, ["config", "set", "--stack", STACK, ...extra, key], { input: value });
+
+    const installRuns = () => host.lines(`${RECORD}/install.log`);
+    const composeUps = () => host.lines(`${RECORD}/compose.log`).filter((l) => l.startsWith("up\t"));
+
+    beforeAll(async () => {
+        fs.mkdirSync(eventsDir, { recursive: true });
+        // The program as committed, in a scratch copy so the stack file does not land in the repo.
+        const source = process.env.E2E_PROJECT_DIR ?? REPO_DIR;
+        fs.mkdirSync(project);
+        for (const entry of fs.readdirSync(source)) {
+            if (!["node_modules", ".git", "test", "bin"].includes(entry) && !/^Pulumi\..+\.yaml$/.test(entry)) {
+                fs.cpSync(path.join(source, entry), path.join(project, entry), { recursive: true });
+            }
+        }
+        fs.symlinkSync(path.join(REPO_DIR, "node_modules"), path.join(project, "node_modules"));
+
+        await runner.run("host-start", path.join(E2E_DIR, "host.sh"), ["start", path.join(tmp, "host")]);
+        host = new Host(readHostEnv(path.join(tmp, "host")), runner);
+        sampler = new ProcessSampler(host);
+        sampler.start();
+        const repoUrl = (await runner.run("prepare-host", path.join(E2E_DIR, "prepare-host.sh"), [host.info.dir])).stdout.trim();
+
+        fs.mkdirSync(path.join(tmp, "state"));
+        await pulumi("plugin-install", ["plugin", "install", "resource", "command", readCommandVersion(), "--file", path.join(BIN, "pulumi-resource-command")]);
+        await pulumi("stack-init", ["stack", "init", STACK]);
+        await configSet("sentry:placement", "existing");
+        await configSet("sentry:existingHost.address", host.info.addr, ["--path"]);
+        await configSet("sentry:existingHost.port", String(host.info.port), ["--path"]);
+        await configSet("sentry:existingHost.user", host.info.user, ["--path"]);
+        await configSet("sentry:existingHost.dataDir", DATA_DIR, ["--path"]);
+        // Secrets travel on stdin, never on a command line.
+        await configSet("sentry:existingHostPrivateKey", fs.readFileSync(host.info.key, "utf8"), ["--secret"]);
+        await configSet("sentry:adminPassword", password, ["--secret"]);
+        await configSet("sentry:adminEmail", ADMIN_EMAIL);
+        await configSet("sentry:publicUrl", URL_1);
+        await configSet("sentry:profile", "errors-only");
+        await configSet("sentry:sentryVersion", "26.7.2");
+        await configSet("sentry:selfHostedRepoUrl", repoUrl);
+        // No swap file: swapon inside the test host would add swap to this very machine.
+        await configSet("sentry:swapSizeGb", "0", ["--type", "int"]);
+    }, STEP_TIMEOUT);
+
+    afterAll(async () => {
+        sampler?.stop();
+        if (host) {
+            await host.control("stop");
+        }
+        if (failed || keep) {
+            console.warn(`e2e: kept ${tmp} (logs/, events/, state/, host/root)`);
+        } else {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    }, 60_000);
+
+    const step = (name: string, fn: () => Promise<void>) =>
+        it(
+            name,
+            async (ctx) => {
+                // Each step builds on the previous one: after a failure the rest say nothing.
+                if (failed) {
+                    ctx.skip();
+                }
+                try {
+                    await fn();
+                } catch (err) {
+                    failed = true;
+                    throw err;
+                }
+            },
+            STEP_TIMEOUT,
+        );
+
+    step("first `pulumi up` provisions the host over SSH (26.7.2, errors-only)", async () => {
+        const { result, events } = await up("up-1");
+        expect(result.code).toBe(0);
+        expect(Object.keys(changedResources(events)).length).toBeGreaterThanOrEqual(10);
+
+        // Files the steps wrote, with the values from the stack's config.
+        const configYml = host.read(`${SENTRY_DIR}/sentry/config.yml`);
+        expect(configYml).toMatch(new RegExp(`^system\\.url-prefix: ['"]?${escape(URL_1)}['"]?$`, "m"));
+        expect(configYml).toMatch(new RegExp(`^system\\.admin-email: ['"]?${escape(ADMIN_EMAIL)}['"]?$`, "m"));
+        expect(configYml).toMatch(/^auth\.allow-registration: false$/m);
+        const envCustom = host.read(`${SENTRY_DIR}/.env.custom`);
+        expect(envCustom).toMatch(/^COMPOSE_PROFILES=errors-only$/m);
+        expect(envCustom).toMatch(/^SENTRY_BIND=9000$/m);
+        const daemon = JSON.parse(host.read("/etc/docker/daemon.json")) as { "data-root": string; "default-address-pools": { base: string }[] };
+        expect(daemon["data-root"]).toBe(`${DATA_DIR}/docker`);
+        expect(daemon["default-address-pools"][0].base).toBe("10.250.0.0/16");
+        expect(fs.statSync(path.join(host.info.root, DATA_DIR)).isDirectory()).toBe(true);
+        // No device configured: a plain data directory, so nothing may be added to fstab.
+        expect(host.readOr("/etc/fstab", "")).not.toContain(DATA_DIR);
+        // The tracked .env stays untouched (the checkout at the tag is clean).
+        const status = await host.exec("git-status", `git -c safe.directory='*' -C ${SENTRY_DIR} status --porcelain --untracked-files=no; git -c safe.directory='*' -C ${SENTRY_DIR} describe --tags`);
+        expect(status.stdout.trim()).toBe("26.7.2");
+
+        // The installer: once, in the checkout, with the unattended flags, stdin closed.
+        const runs = installRuns();
+        expect(runs).toHaveLength(1);
+        expect(runs[0]).toContain(`cwd=${SENTRY_DIR}\t`);
+        expect(runs[0]).toContain(`args=${INSTALL_FLAGS}\t`);
+        expect(runs[0]).toContain("COMPOSE_PROFILES=errors-only");
+        expect(runs[0]).toContain("stdin=eof");
+        expect(runs[0]).toMatch(/result=ok$/);
+        expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.7.2");
+
+        // Compose always with both env files; one start; the admin exists; health answered.
+        const compose = host.lines(`${RECORD}/compose.log`);
+        expect(compose.length).toBeGreaterThan(0);
+        for (const line of compose) {
+            expect(line).toMatch(/\tCOMPOSE_PROFILES=errors-only\tenv-files=\.env,\.env\.custom$/);
+        }
+        expect(composeUps()).toHaveLength(1);
+        expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
+        const health = await runner.run("health", "ip", ["netns", "exec", host.info.ns, "curl", "-sf", "http://127.0.0.1:9000/_health/"]);
+        expect(health.stdout).toBe("ok");
+    });
+
+    step("`pulumi preview --expect-no-changes` right after is clean", async () => {
+        const { result, events } = await operation("preview-1", ["preview", "--expect-no-changes"]);
+        expect(result.code).toBe(0);
+        expect(changedResources(events)).toEqual({});
+    });
+
+    step("a URL change re-runs configure, start and health check, not the installer", async () => {
+        const ups = composeUps().length;
+        await configSet("sentry:publicUrl", URL_2);
+        const { result, events } = await up("up-url");
+        expect(result.code).toBe(0);
+        expect(Object.keys(changedResources(events)).sort()).toEqual(["sentry-e2e-check-health", "sentry-e2e-configure-sentry", "sentry-e2e-start-sentry"]);
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toMatch(new RegExp(`^system\\.url-prefix: ['"]?${escape(URL_2)}['"]?$`, "m"));
+        expect(installRuns()).toHaveLength(1);
+        expect(composeUps()).toHaveLength(ups + 1);
+    });
+
+    step("a version change (26.7.2 -> 26.8.0) checks out, installs once more and restarts", async () => {
+        await configSet("sentry:sentryVersion", "26.8.0");
+        const { result, events } = await up("up-version");
+        expect(result.code).toBe(0);
+        expect(Object.keys(changedResources(events)).sort()).toEqual([
+            "sentry-e2e-check-health",
+            "sentry-e2e-checkout-self-hosted",
+            "sentry-e2e-install-sentry",
+            "sentry-e2e-start-sentry",
+        ]);
+        const runs = installRuns();
+        expect(runs).toHaveLength(2);
+        expect(runs[1]).toContain(`args=${INSTALL_FLAGS}\t`);
+        expect(runs[1]).toMatch(/result=ok$/);
+        expect(host.read(`${SENTRY_DIR}/.env`)).toMatch(/^SENTRY_IMAGE=.*:26\.8\.0$/m);
+        expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.8.0");
+        // Config made before survives the upgrade.
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_2);
+        expect(host.read(`${SENTRY_DIR}/.env.custom`)).toMatch(/^COMPOSE_PROFILES=errors-only$/m);
+
+        const again = await operation("preview-2", ["preview", "--expect-no-changes"]);
+        expect(again.result.code).toBe(0);
+    });
+
+    step("sshd killed in the middle of a step: the next `pulumi up` completes with the same end state", async () => {
+        const installs = installRuns().length;
+        await configSet("sentry:publicUrl", URL_1);
+        // Make `compose up` (start-sentry) slow, start the update, and cut SSH during it.
+        fs.writeFileSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), "15\n");
+        let broken: Promise<{ result: RunResult }> | undefined;
+        try {
+            broken = up("up-fault", { allowFail: true });
+            await waitFor("start-sentry's `compose up` on the host", () => host.processList().some((c) => / compose .* up /.test(c) && !c.startsWith("bash -c")), 120_000);
+            await host.control("kill-sshd");
+            const { result } = await broken;
+            expect(result.code).not.toBe(0);
+        } finally {
+            fs.rmSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), { force: true });
+            await broken?.catch(() => undefined);
+            await host.control("start-sshd");
+        }
+        const { result } = await up("up-after-fault");
+        expect(result.code).toBe(0);
+        expect((await operation("preview-3", ["preview", "--expect-no-changes"])).result.code).toBe(0);
+
+        // The same end state as without the fault.
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toMatch(new RegExp(`^system\\.url-prefix: ['"]?${escape(URL_1)}['"]?$`, "m"));
+        expect(installRuns()).toHaveLength(installs);
+        expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.8.0");
+        expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
+        const health = await runner.run("health-after-fault", "ip", ["netns", "exec", host.info.ns, "curl", "-sf", "http://127.0.0.1:9000/_health/"]);
+        expect(health.stdout).toBe("ok");
+    });
+
+    step("`pulumi destroy` finishes and leaves an empty stack", async () => {
+        const { result } = await operation("destroy", ["destroy", "--yes", "--skip-preview"]);
+        expect(result.code).toBe(0);
+        const exported = JSON.parse((await pulumi("export", ["stack", "export", "--stack", STACK])).stdout) as { deployment: { resources?: unknown[] } };
+        expect(exported.deployment.resources ?? []).toHaveLength(0);
+    });
+
+    step("the admin password is nowhere in the state, the engine's output and logs, or the host's processes", async () => {
+        sampler.stop();
+        const stateFiles = walk(path.join(tmp, "state"));
+        expect(stateFiles.length).toBeGreaterThan(0);
+        expect(filesContaining(stateFiles, password)).toEqual([]);
+        // Console output of every pulumi command, the engine event logs and -v=5 engine logs.
+        const logs = [...runner.logs(), ...walk(eventsDir), ...walk(path.join(tmp, "pulumi-home"))];
+        expect(filesContaining(logs, password)).toEqual([]);
+        // The host's process list, sampled all along.
+        expect(sampler.samples).toBeGreaterThan(100);
+        expect([...sampler.seen].filter((c) => c.includes(password))).toEqual([]);
+        expect([...sampler.seen].some((c) => c.includes("createuser"))).toBe(true);
+        // The host's files: only the stand-in's own record of what `compose exec` read on stdin.
+        const hostFiles = ["etc", "data", "var", "usr/local", "home", "root", "tmp", "run"].flatMap((d) => walk(path.join(host.info.root, d)));
+        expect(filesContaining(hostFiles, password).map((f) => f.slice(host.info.root.length))).toEqual([`${RECORD}/docker-exec-stdin.log`]);
+    });
+});
+
+function escape(s: string): string {
+    return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function readCommandVersion(): string {
+    return (JSON.parse(fs.readFileSync(path.join(REPO_DIR, "node_modules/@pulumi/command/package.json"), "utf8")) as { version: string }).version;
+}

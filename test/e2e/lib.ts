@@ -1,0 +1,283 @@
+// Helpers for the end-to-end test: running commands with their output kept in a log
+// directory, the test host (host.sh), the Pulumi CLI with an isolated home and a local
+// file backend, engine event logs, and a sampler of the host's process list.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+export const E2E_DIR = __dirname;
+export const REPO_DIR = path.resolve(__dirname, "../..");
+
+export interface RunResult {
+    code: number;
+    stdout: string;
+    stderr: string;
+    /** Where stdout and stderr were written. */
+    log: string;
+}
+
+export interface RunOptions {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Written to the child's stdin, which is then closed (never on the command line). */
+    input?: string;
+    /** Kill the child after this long. */
+    timeoutMs?: number;
+    /** Non-zero exit is returned instead of thrown. */
+    allowFail?: boolean;
+    /** Called once the child has started. */
+    onSpawn?: (pid: number) => void;
+}
+
+let logCounter = 0;
+
+export class Runner {
+    constructor(readonly logDir: string) {
+        fs.mkdirSync(logDir, { recursive: true });
+    }
+
+    /** Every log written so far, for the secret scan. */
+    logs(): string[] {
+        return fs.readdirSync(this.logDir).map((f) => path.join(this.logDir, f));
+    }
+
+    run(label: string, cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+        const log = path.join(this.logDir, `${String(++logCounter).padStart(2, "0")}-${label.replace(/[^A-Za-z0-9._-]+/g, "_")}.log`);
+        return new Promise((resolve, reject) => {
+            const child = spawn(cmd, args, {
+                cwd: opts.cwd,
+                env: opts.env ?? process.env,
+                stdio: ["pipe", "pipe", "pipe"],
+            });
+            if (child.pid !== undefined) {
+                opts.onSpawn?.(child.pid);
+            }
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+            const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
+            child.stdin.end(opts.input ?? "");
+            child.on("error", reject);
+            child.on("close", (code, signal) => {
+                if (timer) {
+                    clearTimeout(timer);
+                }
+                const exit = code ?? (signal ? 128 : 1);
+                fs.writeFileSync(log, `$ ${cmd} ${args.join(" ")}\n# exit ${exit}${signal ? ` (${signal})` : ""}\n--- stdout\n${stdout}\n--- stderr\n${stderr}\n`);
+                const result = { code: exit, stdout, stderr, log };
+                if (exit !== 0 && !opts.allowFail) {
+                    reject(new Error(`${label}: ${cmd} ${args.join(" ")} exited ${exit}; output in ${log}\n${tail(stdout + stderr, 40)}`));
+                } else {
+                    resolve(result);
+                }
+            });
+        });
+    }
+}
+
+export function tail(text: string, lines: number): string {
+    return text.split("\n").slice(-lines).join("\n");
+}
+
+// ------------------------------------------------------------------------------ the host
+
+export interface HostInfo {
+    dir: string;
+    addr: string;
+    port: number;
+    user: string;
+    key: string;
+    ns: string;
+    root: string;
+}
+
+export function readHostEnv(dir: string): HostInfo {
+    const env: Record<string, string> = {};
+    for (const line of fs.readFileSync(path.join(dir, "host.env"), "utf8").split("\n")) {
+        const m = /^([A-Z_]+)=(.*)$/.exec(line);
+        if (m) {
+            env[m[1]] = m[2];
+        }
+    }
+    return { dir, addr: env.HOST_ADDR, port: Number(env.HOST_PORT), user: env.HOST_USER, key: env.HOST_KEY, ns: env.HOST_NS, root: env.HOST_ROOT };
+}
+
+export class Host {
+    constructor(
+        readonly info: HostInfo,
+        private readonly runner: Runner,
+    ) {}
+
+    private script(): string {
+        return path.join(E2E_DIR, "host.sh");
+    }
+
+    /** Runs a bash snippet as root inside the host (its namespaces and chroot). */
+    exec(label: string, snippet: string, opts: RunOptions = {}): Promise<RunResult> {
+        return this.runner.run(`host-${label}`, this.script(), ["exec", this.info.dir, "/bin/bash", "-c", snippet], opts);
+    }
+
+    control(verb: "kill-sshd" | "kill-sessions" | "start-sshd" | "stop"): Promise<RunResult> {
+        return this.runner.run(`host-${verb}`, this.script(), [verb, this.info.dir], { allowFail: verb === "stop" });
+    }
+
+    /** A file of the host, read from its root directory on this machine. */
+    read(file: string): string {
+        return fs.readFileSync(path.join(this.info.root, file), "utf8");
+    }
+
+    readOr(file: string, fallback: string): string {
+        return fs.existsSync(path.join(this.info.root, file)) ? this.read(file) : fallback;
+    }
+
+    exists(file: string): boolean {
+        return fs.existsSync(path.join(this.info.root, file));
+    }
+
+    lines(file: string): string[] {
+        return this.readOr(file, "")
+            .split("\n")
+            .filter((l) => l !== "");
+    }
+
+    /** Host-side PIDs of the processes in the host's network namespace. */
+    pids(): number[] {
+        const want = netnsInode(this.info.ns);
+        const out: number[] = [];
+        for (const entry of fs.readdirSync("/proc")) {
+            if (!/^\d+$/.test(entry)) {
+                continue;
+            }
+            try {
+                if (fs.statSync(`/proc/${entry}/ns/net`).ino === want) {
+                    out.push(Number(entry));
+                }
+            } catch {
+                // the process ended meanwhile
+            }
+        }
+        return out;
+    }
+
+    /** The command lines of the host's processes right now. */
+    processList(): string[] {
+        const out: string[] = [];
+        for (const pid of this.pids()) {
+            try {
+                out.push(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim());
+            } catch {
+                // ended meanwhile
+            }
+        }
+        return out;
+    }
+}
+
+function netnsInode(ns: string): number {
+    return fs.statSync(`/run/netns/${ns}`).ino;
+}
+
+/**
+ * Samples the host's process list (command lines) every few milliseconds while an
+ * operation runs, so a secret passed on a command line at any moment would be seen.
+ */
+export class ProcessSampler {
+    readonly seen = new Set<string>();
+    samples = 0;
+    private timer?: NodeJS.Timeout;
+
+    constructor(private readonly host: Host) {}
+
+    start(intervalMs = 25): void {
+        this.timer = setInterval(() => {
+            this.samples++;
+            for (const cmd of this.host.processList()) {
+                this.seen.add(cmd);
+            }
+        }, intervalMs);
+    }
+
+    stop(): void {
+        if (this.timer) {
+            clearInterval(this.timer);
+        }
+    }
+}
+
+// --------------------------------------------------------------------------- the engine
+
+export interface EngineEvent {
+    resOutputsEvent?: { metadata: { op: string; urn: string } };
+    resOpFailedEvent?: { metadata: { op: string; urn: string } };
+    diagnosticEvent?: { message: string; severity: string; urn?: string };
+    summaryEvent?: { resourceChanges: Record<string, number> };
+}
+
+export function readEvents(file: string): EngineEvent[] {
+    if (!fs.existsSync(file)) {
+        return [];
+    }
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => JSON.parse(l) as EngineEvent);
+}
+
+/** Resource name (last URN part) -> operation, for every resource an update did not leave alone. */
+export function changedResources(events: EngineEvent[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of events) {
+        const md = e.resOutputsEvent?.metadata;
+        // "read" is the StackReference the program reads its own outputs with, every run.
+        if (md && md.op !== "same" && md.op !== "read") {
+            out[md.urn.split("::").pop() as string] = md.op;
+        }
+    }
+    return out;
+}
+
+/** Recursively lists the files below a directory. */
+export function walk(dir: string): string[] {
+    if (!fs.existsSync(dir)) {
+        return [];
+    }
+    const out: string[] = [];
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+            out.push(...walk(p));
+        } else if (entry.isFile()) {
+            out.push(p);
+        }
+    }
+    return out;
+}
+
+/** Files among `files` whose bytes contain `needle`. */
+export function filesContaining(files: string[], needle: string): string[] {
+    const n = Buffer.from(needle);
+    return files.filter((f) => {
+        try {
+            return fs.readFileSync(f).includes(n);
+        } catch {
+            return false;
+        }
+    });
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function waitFor(what: string, check: () => boolean, timeoutMs: number, intervalMs = 50): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (check()) {
+            return;
+        }
+        await sleep(intervalMs);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

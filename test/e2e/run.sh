@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# npm run test:e2e: the end-to-end test (see README.md beside this file). Needs root
+# (network namespaces, chroot) and no stdin. Caches in ${PULUMI_E2E_CACHE:-~/.cache/sentry-e2e}.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$HERE/../.."
+[ "$(id -u)" -eq 0 ] || { echo "test:e2e must run as root (it creates a network namespace and a chroot)" >&2; exit 1; }
+start=$SECONDS
+# Warm both caches first so that their cost shows separately from the test's.
+bash "$HERE/toolchain.sh" >/dev/null || [ $? -eq 3 ]
+echo "e2e: toolchain ready after $((SECONDS - start)) s" >&2
+bash "$HERE/host.sh" rootfs >/dev/null
+echo "e2e: host root file system ready after $((SECONDS - start)) s" >&2
+rc=0
+npx vitest run --config "$HERE/vitest.config.ts" "$@" </dev/null || rc=$?
+echo "e2e: finished in $((SECONDS - start)) s (exit $rc)" >&2
+exit $rc
