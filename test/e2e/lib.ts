@@ -32,16 +32,15 @@ export interface RunOptions {
 let logCounter = 0;
 
 export class Runner {
-    constructor(readonly logDir: string) {
-        fs.mkdirSync(logDir, { recursive: true });
-    }
+    constructor(readonly logDir: string) {}
 
     /** Every log written so far, for the secret scan. */
     logs(): string[] {
-        return fs.readdirSync(this.logDir).map((f) => path.join(this.logDir, f));
+        return fs.existsSync(this.logDir) ? fs.readdirSync(this.logDir).map((f) => path.join(this.logDir, f)) : [];
     }
 
     run(label: string, cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+        fs.mkdirSync(this.logDir, { recursive: true });
         const log = path.join(this.logDir, `${String(++logCounter).padStart(2, "0")}-${label.replace(/[^A-Za-z0-9._-]+/g, "_")}.log`);
         return new Promise((resolve, reject) => {
             const child = spawn(cmd, args, {

@@ -1,0 +1,184 @@
+// The part of the end-to-end run that needs no Pulumi engine: the commands the program
+// renders (evaluated under mocks by tools/planner.ts) run for real, in the program's step
+// order, over real SSH (the system OpenSSH client) against the disposable test host, with
+// stdin exactly as the program gives it to the provider. This runs everywhere, including
+// where the engine suite is blocked (see README.md); it does not decide which steps the
+// engine would re-run (that is the engine suite's job), it checks which steps' text changes.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STEPS, StepName } from "../../components/provisioner";
+import { planStack } from "../../tools/planner";
+import { E2E_DIR, filesContaining, Host, ProcessSampler, readHostEnv, RunResult, Runner, walk, waitFor } from "./lib";
+
+const URL_1 = "http://sentry-e2e.example.test:9000";
+const URL_2 = "http://sentry-e2e-renamed.example.test:9000";
+const ADMIN_EMAIL = "admin@example.test";
+const SENTRY_DIR = "/data/self-hosted";
+const STATE_DIR = "/data/sentry-deploy";
+const RECORD = "/var/lib/sentry-e2e/record";
+const INSTALL_FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
+
+interface Step {
+    create: string;
+    stdin?: string;
+}
+
+describe("rendered steps over real SSH (no engine)", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-e2e-scripts-"));
+    const runner = new Runner(path.join(tmp, "logs"));
+    const password = `E2e-${crypto.randomBytes(12).toString("hex")}`;
+    let host: Host;
+    let sampler: ProcessSampler;
+    let repoUrl = "";
+    let failed = false;
+    const rendered: Record<string, Record<StepName, Step>> = {};
+
+    const render = async (label: string, overrides: Record<string, unknown>) => {
+        const plan = await planStack("e2e", {
+            config: {
+                "sentry:placement": "existing",
+                "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: "/data" },
+                "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"),
+                "sentry:adminPassword": password,
+                "sentry:adminEmail": ADMIN_EMAIL,
+                "sentry:profile": "errors-only",
+                "sentry:selfHostedRepoUrl": repoUrl,
+                "sentry:swapSizeGb": "0",
+                ...overrides,
+            },
+            revealSecrets: true,
+        });
+        const steps = {} as Record<StepName, Step>;
+        for (const s of STEPS) {
+            const r = plan.resources.find((x) => x.type === "command:remote:Command" && x.name === `sentry-e2e-${s}`);
+            expect(r, `step ${s} is registered`).toBeDefined();
+            const stdin = r?.inputs.stdin as { "[secret]": string } | undefined;
+            steps[s] = { create: String(r?.inputs.create), stdin: stdin?.["[secret]"] };
+        }
+        rendered[label] = steps;
+        return steps;
+    };
+
+    const ssh = (label: string, step: Step, allowFail = false): Promise<RunResult> =>
+        runner.run(
+            `ssh-${label}`,
+            "ssh",
+            ["-i", host.info.key, "-p", String(host.info.port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `${host.info.user}@${host.info.addr}`, step.create],
+            { input: step.stdin ?? "", allowFail, timeoutMs: 5 * 60_000 },
+        );
+
+    const runSteps = async (label: string, steps: Record<StepName, Step>, which: readonly StepName[] = STEPS) => {
+        for (const s of which) {
+            await ssh(`${label}-${s}`, steps[s]);
+        }
+    };
+    const changedSteps = (a: Record<StepName, Step>, b: Record<StepName, Step>) => STEPS.filter((s) => a[s].create !== b[s].create);
+    const installRuns = () => host.lines(`${RECORD}/install.log`);
+
+    beforeAll(async () => {
+        await runner.run("host-start", path.join(E2E_DIR, "host.sh"), ["start", path.join(tmp, "host")]);
+        host = new Host(readHostEnv(path.join(tmp, "host")), runner);
+        sampler = new ProcessSampler(host);
+        sampler.start();
+        repoUrl = (await runner.run("prepare-host", path.join(E2E_DIR, "prepare-host.sh"), [host.info.dir])).stdout.trim();
+    }, 5 * 60_000);
+
+    afterAll(async () => {
+        sampler?.stop();
+        if (host) {
+            await host.control("stop");
+        }
+        if (failed || process.env.E2E_KEEP === "1") {
+            console.warn(`e2e: kept ${tmp}`);
+        } else {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    }, 60_000);
+
+    const step = (name: string, fn: () => Promise<void>) =>
+        it(name, async (ctx) => {
+            if (failed) {
+                ctx.skip();
+            }
+            try {
+                await fn();
+            } catch (err) {
+                failed = true;
+                throw err;
+            }
+        });
+
+    step("the ten rendered steps provision the host over SSH in order (26.7.2)", async () => {
+        const steps = await render("v1", { "sentry:publicUrl": URL_1, "sentry:sentryVersion": "26.7.2" });
+        await runSteps("v1", steps);
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_1);
+        expect(host.read(`${SENTRY_DIR}/.env.custom`)).toMatch(/^COMPOSE_PROFILES=errors-only$/m);
+        expect(JSON.parse(host.read("/etc/docker/daemon.json"))["data-root"]).toBe("/data/docker");
+        const runs = installRuns();
+        expect(runs).toHaveLength(1);
+        expect(runs[0]).toContain(`args=${INSTALL_FLAGS}\t`);
+        expect(runs[0]).toContain("stdin=eof");
+        expect(runs[0]).toMatch(/result=ok$/);
+        expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.7.2");
+        expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
+        for (const line of host.lines(`${RECORD}/compose.log`)) {
+            expect(line).toMatch(/\tenv-files=\.env,\.env\.custom$/);
+        }
+    });
+
+    step("running every step again is harmless: no second install, no second admin", async () => {
+        await runSteps("again", rendered.v1);
+        expect(installRuns()).toHaveLength(1);
+        expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
+    });
+
+    step("a URL change changes only configure-sentry's text; configure + start + health apply it", async () => {
+        const steps = await render("url", { "sentry:publicUrl": URL_2, "sentry:sentryVersion": "26.7.2" });
+        expect(changedSteps(rendered.v1, steps)).toEqual(["configure-sentry"]);
+        await runSteps("url", steps, ["configure-sentry", "start-sentry", "check-health"]);
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_2);
+        expect(installRuns()).toHaveLength(1);
+    });
+
+    step("a version change changes checkout and install; the installer runs once more", async () => {
+        const steps = await render("v2", { "sentry:publicUrl": URL_2, "sentry:sentryVersion": "26.8.0" });
+        expect(changedSteps(rendered.url, steps)).toEqual(["checkout-self-hosted", "install-sentry"]);
+        await runSteps("v2", steps, ["checkout-self-hosted", "install-sentry", "start-sentry", "check-health"]);
+        expect(installRuns()).toHaveLength(2);
+        expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.8.0");
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_2);
+    });
+
+    step("the SSH session killed inside start-sentry: running the step again completes", async () => {
+        const steps = rendered.v2;
+        fs.writeFileSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), "10\n");
+        try {
+            const broken = ssh("fault-start", steps["start-sentry"], true);
+            await waitFor("`compose up` on the host", () => host.processList().some((c) => / compose .* up /.test(c) && !c.startsWith("bash -c")), 60_000);
+            await host.control("kill-sessions");
+            expect((await broken).code).toBe(255);
+        } finally {
+            fs.rmSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), { force: true });
+        }
+        await runSteps("after-fault", steps, ["start-sentry", "check-health"]);
+        expect(installRuns()).toHaveLength(2);
+        expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
+    });
+
+    step("the admin password travels only on stdin: not in any command text, process list or host file", async () => {
+        sampler.stop();
+        for (const steps of Object.values(rendered)) {
+            for (const s of STEPS) {
+                expect(steps[s].create).not.toContain(password);
+            }
+            expect(steps["create-admin"].stdin).toBe(password);
+        }
+        expect([...sampler.seen].filter((c) => c.includes(password))).toEqual([]);
+        expect([...sampler.seen].some((c) => c.includes("createuser"))).toBe(true);
+        const hostFiles = ["etc", "data", "var", "usr/local", "home", "root", "tmp", "run"].flatMap((d) => walk(path.join(host.info.root, d)));
+        expect(filesContaining(hostFiles, password).map((f) => f.slice(host.info.root.length))).toEqual([`${RECORD}/docker-exec-stdin.log`]);
+    });
+});
