@@ -174,8 +174,7 @@ EOF
         exec chroot "$root" /bin/bash -c "trap \"exit 0\" TERM; while :; do sleep 3600 & wait \$!; done"
     ' holder "$root" </dev/null >"$dir/holder.log" 2>&1 &
     # $! is `ip netns exec`; the namespace's PID 1 is the bash that unshare forked.
-    local i
-    for i in $(seq 1 100); do [ -f "$root/.holder-ready" ] && break; sleep 0.1; done
+    for _ in $(seq 1 100); do [ -f "$root/.holder-ready" ] && break; sleep 0.1; done
     [ -f "$root/.holder-ready" ] || { cat "$dir/holder.log" >&2; die "host namespaces did not come up"; }
     rm -f "$root/.holder-ready"
     local holder=""
@@ -194,8 +193,7 @@ cmd_start_sshd() {
     load_env "$dir"
     # sshd -D would keep a foreground process; plain sshd daemonizes inside the namespaces.
     in_host "$dir" /usr/sbin/sshd -E /var/log/sshd.log
-    local i
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         if ip netns exec "$HOST_NS" bash -c "exec 3<>/dev/tcp/$HOST_ADDR/$HOST_PORT" 2>/dev/null; then return 0; fi
         sleep 0.1
     done

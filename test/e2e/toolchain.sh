@@ -100,7 +100,7 @@ fi
 build_from_proxy() {
     local name="$1" mod="$2" ver="$3" pkg="$4" ldflags="$5" tmp out
     tmp=$(mktemp -d)
-    if ! out=$(cd "$tmp" && GOFLAGS= go mod download -json "$mod@$ver" 2>&1); then
+    if ! out=$(cd "$tmp" && GOFLAGS='' go mod download -json "$mod@$ver" 2>&1); then
         missing "$name" "$mod@$ver" "go mod download $mod@$ver:" "$(grep -o '"Error": *"[^"]*' <<<"$out" | sed 's/"Error": *"//; s/\\n\\t/ /g' || echo "$out")"
         rm -rf "$tmp"
         return 1
