@@ -50,6 +50,8 @@ export interface DataStorage {
     dataDir: string;
     /** AWS: the EBS volume to find by its id (NVMe device names differ from the API's). */
     volumeId?: pulumi.Input<string>;
+    /** AWS: the volume's provisioned size; a resize re-runs the step, which grows the filesystem. */
+    volumeSizeGb?: number;
     /** Own server: a block device to format (only if blank) and mount. */
     device?: string;
 }
@@ -94,7 +96,7 @@ export function hostLayout(dataDir: string) {
 }
 
 export interface StepInputs {
-    storage: { dataDir: string; volumeId?: string; device?: string };
+    storage: { dataDir: string; volumeId?: string; volumeSizeGb?: number; device?: string };
     sentry: SentrySettings;
     publicUrl: string;
     sshUser: string;
@@ -112,6 +114,7 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
         "prepare-data": {
             DATA_DIR: i.storage.dataDir,
             ...(i.storage.volumeId ? { DATA_VOLUME_ID: i.storage.volumeId } : {}),
+            ...(i.storage.volumeSizeGb ? { DATA_VOLUME_SIZE_GB: String(i.storage.volumeSizeGb) } : {}),
             ...(i.storage.device ? { DATA_DEVICE: i.storage.device } : {}),
             SWAP_SIZE_GB: String(s.swapSizeGb),
         },
@@ -199,7 +202,7 @@ export class SentryProvisioner extends pulumi.ComponentResource {
             .all([pulumi.output(args.publicUrl), pulumi.output(args.storage.volumeId)])
             .apply(([publicUrl, volumeId]) =>
                 stepEnvironments({
-                    storage: { dataDir: args.storage.dataDir, volumeId, device: args.storage.device },
+                    storage: { dataDir: args.storage.dataDir, volumeId, volumeSizeGb: args.storage.volumeSizeGb, device: args.storage.device },
                     sentry: args.sentry,
                     publicUrl,
                     sshUser: args.connection.user,

@@ -271,7 +271,7 @@ export class SentryHost extends pulumi.ComponentResource {
             n("provision"),
             {
                 connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
-                storage: { dataDir: DATA_DIR, volumeId: dataVolume.id },
+                storage: { dataDir: DATA_DIR, volumeId: dataVolume.id, volumeSizeGb: args.dataVolume.sizeGb },
                 sentry: args.sentry,
                 publicUrl,
                 adminPassword: args.adminPassword,

@@ -17,6 +17,9 @@
 #   DATA_DIR             required, e.g. /data. Mount point (with a device) or
 #                        plain directory (without one). Absolute, no spaces.
 #   DATA_VOLUME_ID       default empty. AWS EBS volume id (vol-0123456789abcdef0).
+#   DATA_VOLUME_SIZE_GB  default empty. The volume's size as provisioned; informational: it
+#                        makes the Pulumi step run again after a resize, and this script grows
+#                        the filesystem to fill the device on every run in any case.
 #                        Found as /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol<hex>
 #                        or by the NVMe serial vol<hex> (Nitro), or, on Xen
 #                        instances without NVMe, as the single /dev/xvd[f-p] or
@@ -232,6 +235,23 @@ if [[ -n "$DEVICE" ]]; then
     fi
     mount -t "$fs_type" "$DEVICE" "$MOUNT_POINT"
     log "mounted ${DEVICE#"$HOST_ROOT"} ($fs_type, UUID=$uuid) on $DATA_DIR"
+  fi
+
+  # A volume grown since (sentry:dataVolumeSizeGb, or a bigger disk on your server): grow the
+  # mounted filesystem online to fill it. Both tools do nothing when there is nothing to grow.
+  case "$fs_type" in
+  ext*) grow=(resize2fs "$DEVICE") ;;
+  xfs) grow=(xfs_growfs "$MOUNT_POINT") ;;
+  *) grow=() ;;
+  esac
+  if ((${#grow[@]} > 0)); then
+    command -v "${grow[0]}" >/dev/null 2>&1 || die "${grow[0]} not found; install e2fsprogs (ext4) or xfsprogs (xfs)"
+    before_kb="$(df -Pk "$MOUNT_POINT" | awk 'NR == 2 { print $2 }')"
+    "${grow[@]}" >/dev/null 2>&1 || die "could not grow the $fs_type filesystem on ${DEVICE#"$HOST_ROOT"} (${grow[*]#"$HOST_ROOT"}); run it by hand to see why"
+    after_kb="$(df -Pk "$MOUNT_POINT" | awk 'NR == 2 { print $2 }')"
+    if ((after_kb > before_kb)); then
+      log "grew the filesystem on $DATA_DIR from $((before_kb / 1024)) MB to $((after_kb / 1024)) MB"
+    fi
   fi
 else
   mkdir -p "$MOUNT_POINT"

@@ -35,6 +35,8 @@ describe("prepare-data.sh with an EBS volume", () => {
     const dev = sb.host("/dev/nvme1n1");
     expect(callsOf(sb, "mkfs.ext4")).toEqual([`mkfs.ext4 -q -L sentry-data ${dev}`]);
     expect(callsOf(sb, "mount")).toEqual([`mount -t ext4 ${dev} ${sb.host("/data")}`]);
+    // Grown to fill the device, so a volume resized in AWS is usable after the next deploy.
+    expect(callsOf(sb, "resize2fs")).toEqual([`resize2fs ${dev}`]);
     expect(sb.read("/etc/fstab")).toBe(`${ROOT_FSTAB}UUID=${UUID} /data ext4 defaults,nofail 0 2\n`);
     expect(callsOf(sb, "systemctl")).toEqual(["systemctl daemon-reload"]);
     expect(fs.statSync(sb.host("/data/sentry-deploy")).mode & 0o777).toBe(0o700);
@@ -154,6 +156,14 @@ describe("prepare-data.sh with DATA_DEVICE or a plain directory", () => {
     expect(r.status, r.output).toBe(0);
     expect(callsOf(sb, "mkfs.xfs")).toEqual([`mkfs.xfs -q -L sentry-data ${sb.host("/dev/sdb")}`]);
     expect(sb.read("/etc/fstab")).toBe(`UUID=${UUID} /srv-data xfs defaults,nofail 0 0\n`);
+    expect(callsOf(sb, "xfs_growfs")).toEqual([`xfs_growfs ${sb.host("/srv-data")}`]);
+  });
+
+  it("fails naming the device when the filesystem cannot be grown", () => {
+    const sb = nitroHost();
+    const r = runScript(sb, "prepare-data.sh", { DATA_DIR: "/data", DATA_VOLUME_ID: VOL, STANDIN_GROW_FAIL: "1" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("could not grow the ext4 filesystem on /dev/nvme1n1 (resize2fs /dev/nvme1n1)");
   });
 
   it("fails clearly when DATA_DEVICE does not exist", () => {

@@ -79,7 +79,7 @@ describe("provisioning chain", () => {
             SENTRY_BEHIND_TLS_PROXY: "false",
             SENTRY_REDIS_MAXMEMORY: "1gb",
         });
-        expect(envFileOf(step(plan, "prepare-data"))).toEqual({ DATA_DIR: "/data", DATA_VOLUME_ID: expect.stringMatching(/^vol-[0-9a-f]{17}$/), SWAP_SIZE_GB: "8" });
+        expect(envFileOf(step(plan, "prepare-data"))).toEqual({ DATA_DIR: "/data", DATA_VOLUME_ID: expect.stringMatching(/^vol-[0-9a-f]{17}$/), DATA_VOLUME_SIZE_GB: "60", SWAP_SIZE_GB: "8" });
         expect(envFileOf(step(plan, "install-docker"))).toMatchObject({ DOCKER_DATA_ROOT: "/data/docker", DOCKER_ADDRESS_POOL_BASE: "10.250.0.0/16" });
         expect(envFileOf(step(plan, "install-sentry"))).toEqual({ SENTRY_DIR: "/data/self-hosted", SENTRY_STATE_DIR: "/data/sentry-deploy", SENTRY_VERSION: "26.8.0", SENTRY_PROFILE: "errors-only" });
         expect(envFileOf(step(plan, "create-admin"))).toEqual({ SENTRY_DIR: "/data/self-hosted", SENTRY_ADMIN_EMAIL: "sentry-admin@example.com" });
@@ -95,6 +95,7 @@ describe("provisioning chain", () => {
         ["the admin email", { "sentry:adminEmail": "ops@example.com" }, ["configure-sentry", "start-sentry", "create-admin", "check-health"]],
         ["the version", { "sentry:sentryVersion": "26.7.2" }, ["checkout-self-hosted", "install-sentry", "start-sentry", "check-health"]],
         ["the profile", { "sentry:profile": "feature-complete", "sentry:instanceType": "m7i.xlarge" }, ["prepare-data", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
+        ["the data volume size (the filesystem grows)", { "sentry:dataVolumeSizeGb": 80 }, ["prepare-data"]],
         ["extra SSH keys", { "sentry:sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHumanKey alice@laptop"] }, ["authorize-ssh-keys"]],
     ])("changing %s re-runs exactly the steps it affects", async (_label, change, expected) => {
         const before = await planStack("staging", { config: base });
