@@ -27,6 +27,7 @@
 #                            match COMPOSE_PROFILES in .env.custom (configure-sentry.sh).
 #   SENTRY_STATE_DIR         required. Where the markers and logs go.
 #   INSTALL_TIMEOUT_SECONDS  default 3600. Limit for install.sh.
+#   INSTALL_HEARTBEAT_SECONDS default 60. How often to report that install.sh is still running.
 #   HOST_ROOT                default empty. For tests only; leave empty.
 #                            Prefix for every absolute host path.
 set -euo pipefail
@@ -38,6 +39,7 @@ SENTRY_VERSION="${SENTRY_VERSION:-}"
 SENTRY_PROFILE="${SENTRY_PROFILE:-}"
 SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
+INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
 
 log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
 die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
@@ -60,6 +62,8 @@ errors-only | feature-complete) ;;
 "") die "SENTRY_PROFILE is required: errors-only or feature-complete" ;;
 *) die "SENTRY_PROFILE='$SENTRY_PROFILE' must be errors-only or feature-complete" ;;
 esac
+[[ "$INSTALL_HEARTBEAT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
+  die "INSTALL_HEARTBEAT_SECONDS='$INSTALL_HEARTBEAT_SECONDS' is not a positive whole number of seconds, e.g. 60"
 [[ "$INSTALL_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
   die "INSTALL_TIMEOUT_SECONDS='$INSTALL_TIMEOUT_SECONDS' is not a positive whole number of seconds, e.g. 3600"
 
@@ -100,12 +104,26 @@ start=$SECONDS
 rc=0
 (
   cd "$dir"
-  timeout --kill-after=120 "$INSTALL_TIMEOUT_SECONDS" ./install.sh \
+  exec timeout --kill-after=120 "$INSTALL_TIMEOUT_SECONDS" ./install.sh \
     --skip-user-creation \
     --no-report-self-hosted-issues \
     --apply-automatic-config-updates \
     --skip-commit-check
-) </dev/null >"$logfile" 2>&1 || rc=$?
+) </dev/null >"$logfile" 2>&1 &
+installer=$!
+# The installer's own output goes to the log, so without this the SSH session would sit silent
+# for half an hour: a line a minute shows progress in `pulumi up` and keeps NAT and firewall
+# idle timeouts on the way from closing the session.
+next=$((SECONDS + INSTALL_HEARTBEAT_SECONDS))
+while kill -0 "$installer" 2>/dev/null; do
+  sleep 1
+  if ((SECONDS >= next)) && kill -0 "$installer" 2>/dev/null; then
+    last="$(tail -n 1 "$logfile" 2>/dev/null | tr -d '\r' | cut -c1-120 || true)"
+    log "install.sh still running ($((SECONDS - start)) s)${last:+; last log line: $last}"
+    next=$((SECONDS + INSTALL_HEARTBEAT_SECONDS))
+  fi
+done
+wait "$installer" || rc=$?
 elapsed=$((SECONDS - start))
 
 if ((rc != 0)); then

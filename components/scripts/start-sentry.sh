@@ -82,7 +82,20 @@ fi
 start=$SECONDS
 rc=0
 timeout --kill-after=60 "$((COMPOSE_WAIT_TIMEOUT_SECONDS + 600))" \
-  docker compose --ansi never --env-file .env --env-file .env.custom "${up_args[@]}" >"$state/start.log" 2>&1 || rc=$?
+  docker compose --ansi never --env-file .env --env-file .env.custom "${up_args[@]}" >"$state/start.log" 2>&1 </dev/null &
+compose=$!
+# Waiting for health can take many minutes with compose's output in the log: report once a
+# minute, so `pulumi up` shows progress and the SSH session never sits silent long enough
+# for an idle timeout on the way to close it.
+next=$((SECONDS + 60))
+while kill -0 "$compose" 2>/dev/null; do
+  sleep 1
+  if ((SECONDS >= next)) && kill -0 "$compose" 2>/dev/null; then
+    log "still waiting for services to turn healthy ($((SECONDS - start)) s of at most ${COMPOSE_WAIT_TIMEOUT_SECONDS} s)"
+    next=$((SECONDS + 60))
+  fi
+done
+wait "$compose" || rc=$?
 if ((rc != 0)); then
   tail -n 20 "$state/start.log" >&2 || true
   echo "----- docker compose ps -----" >&2

@@ -114,6 +114,15 @@ describe("install-sentry.sh", () => {
     expect(sb.exists(`${STATE_DIR}/installed`)).toBe(false);
   });
 
+  it("reports progress while the installer runs, so the SSH session is never silent for long", () => {
+    const sb = configured();
+    const r = runScript(sb, "install-sentry.sh", { ...base, INSTALL_HEARTBEAT_SECONDS: "1", STANDIN_INSTALL_SLEEP: "3" });
+    expect(r.status, r.output).toBe(0);
+    const beats = r.stdout.split("\n").filter((l) => l.includes("install.sh still running ("));
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(sb.exists(`${STATE_DIR}/installed`)).toBe(true);
+  });
+
   it("refuses when .env.custom does not carry the profile (configure-sentry.sh not run)", () => {
     const sb = configured("feature-complete");
     const r = runScript(sb, "install-sentry.sh", base);
