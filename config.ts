@@ -273,6 +273,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
         adminEmail: adminEmail ?? "",
         allowRegistration: r.bool("allowRegistration", false),
         behindTlsProxy: r.bool("behindTlsProxy", false),
+        eventsPerMinuteLimit: r.int("eventsPerMinuteLimit", 0, 0, 100_000_000),
         mailHost,
         mailFrom,
         redisMaxMemory,

@@ -24,6 +24,11 @@ export interface SentrySettings {
     adminEmail: string;
     /** auth.allow-registration; open sign-up is off unless you turn it on. */
     allowRegistration: boolean;
+    /**
+     * Events per minute the whole install accepts (system.rate-limit); 0 means no limit. Above it
+     * Relay answers 429 with Retry-After, which the SDKs honour, instead of Sentry falling over.
+     */
+    eventsPerMinuteLimit: number;
     /** Set when a TLS-terminating proxy sits in front (secure cookies, X-Forwarded-Proto). */
     behindTlsProxy: boolean;
     mailHost?: string;
@@ -140,6 +145,7 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             SENTRY_ADMIN_EMAIL: s.adminEmail,
             SENTRY_ALLOW_REGISTRATION: String(s.allowRegistration),
             SENTRY_BEHIND_TLS_PROXY: String(s.behindTlsProxy),
+            SENTRY_SYSTEM_RATE_LIMIT: String(s.eventsPerMinuteLimit),
             SENTRY_REDIS_MAXMEMORY: s.redisMaxMemory,
             ...(s.mailHost ? { SENTRY_MAIL_HOST: s.mailHost } : {}),
             ...(s.mailFrom ? { SENTRY_MAIL_FROM: s.mailFrom } : {}),

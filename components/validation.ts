@@ -136,6 +136,9 @@ export function originProblem(value: string): Problem {
     if (value.endsWith("/") || url.pathname !== "/" || url.search || url.hash || url.username || url.password) {
         return `"${value}" must be a bare origin (scheme://host[:port]) with no path, query or trailing slash: Sentry compares it literally with the browser's Origin header`;
     }
+    if (url.origin !== value) {
+        return `"${value}" must be written as browsers send it, "${url.origin}" (lower case, no default port): Sentry compares it literally with the browser's Origin header`;
+    }
     return undefined;
 }
 

@@ -7,7 +7,8 @@
 # between "# BEGIN configure-sentry.sh managed block" and
 # "# END configure-sentry.sh managed block" lines, at the end of:
 #   sentry/config.yml      system.url-prefix, system.admin-email,
-#                          auth.allow-registration, mail.from (when set)
+#                          auth.allow-registration, mail.from and
+#                          system.rate-limit (when set)
 #   sentry/sentry.conf.py  CSRF_TRUSTED_ORIGINS, SENTRY_FEATURES["auth:register"],
 #                          SENTRY_OPTIONS["mail.from"] (when set), and the
 #                          TLS-proxy settings when SENTRY_BEHIND_TLS_PROXY=true
@@ -43,6 +44,9 @@
 #   SENTRY_RETENTION_DAYS        default 90. Event retention in days.
 #   SENTRY_ADMIN_EMAIL           required. system.admin-email.
 #   SENTRY_ALLOW_REGISTRATION    default false. true lets anyone sign up.
+#   SENTRY_SYSTEM_RATE_LIMIT     default 0 (no limit, as upstream). Events per minute the whole
+#                                install accepts (system.rate-limit); above it Relay answers 429
+#                                with Retry-After, which the SDKs honour, instead of falling over.
 #   SENTRY_MAIL_HOST             default empty. Mail domain (FQDN) for .env.custom:
 #                                the smtp container's mail name and the default
 #                                sender sentry@<it>. Not config.yml's mail.host,
@@ -67,6 +71,7 @@ SENTRY_BIND="${SENTRY_BIND:-9000}"
 SENTRY_RETENTION_DAYS="${SENTRY_RETENTION_DAYS:-90}"
 SENTRY_ADMIN_EMAIL="${SENTRY_ADMIN_EMAIL:-}"
 SENTRY_ALLOW_REGISTRATION="${SENTRY_ALLOW_REGISTRATION:-false}"
+SENTRY_SYSTEM_RATE_LIMIT="${SENTRY_SYSTEM_RATE_LIMIT:-0}"
 SENTRY_MAIL_HOST="${SENTRY_MAIL_HOST:-}"
 SENTRY_MAIL_FROM="${SENTRY_MAIL_FROM:-}"
 SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY:-}"
@@ -127,6 +132,8 @@ bind_port="${BASH_REMATCH[3]}"
 [[ -n "$SENTRY_ADMIN_EMAIL" ]] || die "SENTRY_ADMIN_EMAIL is required: the address shown as Sentry's administrator, e.g. ops@example.com"
 [[ "$SENTRY_ADMIN_EMAIL" =~ $EMAIL_RE ]] || die "SENTRY_ADMIN_EMAIL='$SENTRY_ADMIN_EMAIL' is not an email address like ops@example.com"
 is_bool "$SENTRY_ALLOW_REGISTRATION" || die "SENTRY_ALLOW_REGISTRATION='$SENTRY_ALLOW_REGISTRATION' must be true or false"
+[[ "$SENTRY_SYSTEM_RATE_LIMIT" =~ ^(0|[1-9][0-9]{0,8})$ ]] ||
+  die "SENTRY_SYSTEM_RATE_LIMIT='$SENTRY_SYSTEM_RATE_LIMIT' must be a whole number of events per minute (0 = no limit), e.g. 6000"
 is_bool "$SENTRY_BEHIND_TLS_PROXY" || die "SENTRY_BEHIND_TLS_PROXY='$SENTRY_BEHIND_TLS_PROXY' must be true or false"
 if [[ -n "$SENTRY_MAIL_HOST" ]] && ! [[ "${SENTRY_MAIL_HOST,,}" =~ ^$HOST_RE$ && "$SENTRY_MAIL_HOST" == *.* ]]; then
   die "SENTRY_MAIL_HOST='$SENTRY_MAIL_HOST' must be a fully qualified domain name like mail.example.com"
@@ -242,14 +249,17 @@ header="$BEGIN_TAG (edits inside are overwritten on the next deploy)"
   echo "system.url-prefix: $(yaml_str "$SENTRY_URL")"
   echo "system.admin-email: $(yaml_str "$SENTRY_ADMIN_EMAIL")"
   echo "auth.allow-registration: $SENTRY_ALLOW_REGISTRATION"
+  if [[ "$SENTRY_SYSTEM_RATE_LIMIT" != 0 ]]; then
+    echo "system.rate-limit: $SENTRY_SYSTEM_RATE_LIMIT"
+  fi
   if [[ -n "$SENTRY_MAIL_FROM" ]]; then
     echo "mail.from: $(yaml_str "$SENTRY_MAIL_FROM")"
   fi
   echo "$END_TAG"
 } >"$work/config.yml.block"
 set_managed_block sentry/config.yml "$work/config.yml.block"
-note_outside sentry/config.yml '^(system\.url-prefix|system\.admin-email|auth\.allow-registration|mail\.from)[[:space:]]*:' \
-  "system.url-prefix/system.admin-email/auth.allow-registration/mail.from"
+note_outside sentry/config.yml '^(system\.url-prefix|system\.admin-email|auth\.allow-registration|mail\.from|system\.rate-limit)[[:space:]]*:' \
+  "system.url-prefix/system.admin-email/auth.allow-registration/mail.from/system.rate-limit"
 
 origins=("$SENTRY_URL")
 for o in "${extra_origins[@]}"; do

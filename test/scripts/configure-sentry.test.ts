@@ -48,6 +48,14 @@ describe("configure-sentry.sh against the self-hosted fixture", () => {
     expect(cfg["mail.from"]).toBeUndefined();
   });
 
+  it("caps the events the install accepts per minute only when asked (system.rate-limit)", () => {
+    const sb = checkout();
+    expect(runScript(sb, "configure-sentry.sh", { ...base, SENTRY_SYSTEM_RATE_LIMIT: "6000" }).status).toBe(0);
+    expect((parseYaml(file(sb, "sentry/config.yml")) as Record<string, unknown>)["system.rate-limit"]).toBe(6000);
+    expect(runScript(sb, "configure-sentry.sh", { ...base, SENTRY_SYSTEM_RATE_LIMIT: "0" }).status).toBe(0);
+    expect(file(sb, "sentry/config.yml")).not.toContain("system.rate-limit");
+  });
+
   it("sets CSRF_TRUSTED_ORIGINS and the registration feature in sentry.conf.py", () => {
     const sb = checkout();
     const r = runScript(sb, "configure-sentry.sh", {
@@ -300,6 +308,7 @@ describe("configure-sentry.sh input validation", () => {
     ["mail from with quotes", { SENTRY_MAIL_FROM: "'x'@example.com" }, "SENTRY_MAIL_FROM="],
     ["redis size", { SENTRY_REDIS_MAXMEMORY: "lots" }, "SENTRY_REDIS_MAXMEMORY='lots'"],
     ["TLS proxy with http", { SENTRY_BEHIND_TLS_PROXY: "true" }, "SENTRY_BEHIND_TLS_PROXY=true"],
+    ["rate limit not a number", { SENTRY_SYSTEM_RATE_LIMIT: "100/s" }, "SENTRY_SYSTEM_RATE_LIMIT='100/s'"],
   ];
   it.each(cases)("%s fails before writing anything", (_name, extra, message) => {
     const sb = checkout();

@@ -77,6 +77,7 @@ describe("provisioning chain", () => {
             SENTRY_ADMIN_EMAIL: "sentry-admin@example.com",
             SENTRY_ALLOW_REGISTRATION: "false",
             SENTRY_BEHIND_TLS_PROXY: "false",
+            SENTRY_SYSTEM_RATE_LIMIT: "3000",
             SENTRY_REDIS_MAXMEMORY: "1gb",
         });
         expect(envFileOf(step(plan, "prepare-data"))).toEqual({ DATA_DIR: "/data", DATA_VOLUME_ID: expect.stringMatching(/^vol-[0-9a-f]{17}$/), DATA_VOLUME_SIZE_GB: "60", SWAP_SIZE_GB: "8" });
@@ -92,6 +93,7 @@ describe("provisioning chain", () => {
     it.each<[string, Record<string, unknown>, StepName[]]>([
         ["the public URL", { "sentry:publicUrl": "https://sentry.example.com" }, ["configure-sentry", "start-sentry", "check-health"]],
         ["registration", { "sentry:allowRegistration": true }, ["configure-sentry", "start-sentry", "check-health"]],
+        ["the event rate limit", { "sentry:eventsPerMinuteLimit": 100 }, ["configure-sentry", "start-sentry", "check-health"]],
         ["the admin email", { "sentry:adminEmail": "ops@example.com" }, ["configure-sentry", "start-sentry", "create-admin", "check-health"]],
         ["the version", { "sentry:sentryVersion": "26.7.2" }, ["checkout-self-hosted", "install-sentry", "start-sentry", "check-health"]],
         ["the profile", { "sentry:profile": "feature-complete", "sentry:instanceType": "m7i.xlarge" }, ["prepare-data", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
@@ -142,6 +144,7 @@ describe("upgrade path at preview", () => {
                 adminEmail: "a@example.com",
                 allowRegistration: false,
                 behindTlsProxy: false,
+                eventsPerMinuteLimit: 0,
                 redisMaxMemory: "1gb",
                 swapSizeGb: 0,
                 dockerAddressPool: "10.250.0.0/16",
