@@ -1,10 +1,12 @@
-// npm run plan -- --stack <name> [--json] [--check-policies]
+// npm run plan -- --stack <name> [--stack-file <file>] [--json] [--check-policies]
 // Prints what `pulumi up` would create for a stack, evaluated offline under mocks: for
 // reviewers without cloud credentials (a fork's pull request, a laptop) and for checks.
-import { Plan, PlanResource, planStack } from "./planner";
+import { Plan, PlanResource, planStack, readStackFile } from "./planner";
 
 interface Args {
     stack: string;
+    /** Read the config from this file instead of Pulumi.<stack>.yaml. */
+    stackFile?: string;
     json: boolean;
     checkPolicies: boolean;
 }
@@ -17,12 +19,14 @@ function parseArgs(argv: string[]): Args {
             args.stack = argv[++i] ?? "";
         } else if (a.startsWith("--stack=")) {
             args.stack = a.slice("--stack=".length);
+        } else if (a === "--stack-file") {
+            args.stackFile = argv[++i];
         } else if (a === "--json") {
             args.json = true;
         } else if (a === "--check-policies") {
             args.checkPolicies = true;
         } else {
-            throw new Error(`unknown argument ${a}; usage: npm run plan -- --stack <name> [--json] [--check-policies]`);
+            throw new Error(`unknown argument ${a}; usage: npm run plan -- --stack <name> [--stack-file <file>] [--json] [--check-policies]`);
         }
     }
     if (!args.stack) {
@@ -79,7 +83,7 @@ function printHuman(plan: Plan): void {
 
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
-    const plan = await planStack(args.stack);
+    const plan = await planStack(args.stack, args.stackFile ? { config: readStackFile(args.stackFile) } : {});
     if (args.json) {
         const { outputs: _outputs, ...rest } = plan;
         void _outputs;

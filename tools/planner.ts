@@ -60,6 +60,11 @@ export function readStackConfig(stack: string, projectDir = PROJECT_DIR): Record
     if (!fs.existsSync(file)) {
         throw new Error(`no stack file ${file}: create it with \`pulumi stack init ${stack}\` and set its config`);
     }
+    return readStackFile(file);
+}
+
+/** Reads the `config:` map of any stack file, e.g. one proposed in a pull request. */
+export function readStackFile(file: string): Record<string, unknown> {
     const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
     return { ...(doc?.config ?? {}) };
 }
