@@ -10,8 +10,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changedResources, E2E_DIR, filesContaining, Host, ProcessSampler, readEvents, readHostEnv, REPO_DIR, RunOptions, RunResult, Runner, tail, walk, waitFor } from "./lib";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { changedResources, E2E_DIR, filesContaining, Host, ProcessSampler, readEvents, readHostEnv, REPO_DIR, RunOptions, RunResult, Runner, Scenario, tail, walk, waitFor } from "./lib";
 
 // ------------------------------------------------------------------ toolchain, up front
 const toolchain = spawnSync("bash", [path.join(E2E_DIR, "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -42,7 +42,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
     const password = `E2e-${crypto.randomBytes(12).toString("hex")}`;
     let host: Host;
     let sampler: ProcessSampler;
-    let failed = false;
+    const scenario = new Scenario();
     let opCounter = 0;
 
     const env: NodeJS.ProcessEnv = {
@@ -119,30 +119,14 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         if (host) {
             await host.control("stop");
         }
-        if (failed || keep) {
+        if (scenario.failed || keep) {
             console.warn(`e2e: kept ${tmp} (logs/, events/, state/, host/root)`);
         } else {
             fs.rmSync(tmp, { recursive: true, force: true });
         }
     }, 60_000);
 
-    const step = (name: string, fn: () => Promise<void>) =>
-        it(
-            name,
-            async (ctx) => {
-                // Each step builds on the previous one: after a failure the rest say nothing.
-                if (failed) {
-                    ctx.skip();
-                }
-                try {
-                    await fn();
-                } catch (err) {
-                    failed = true;
-                    throw err;
-                }
-            },
-            STEP_TIMEOUT,
-        );
+    const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn, STEP_TIMEOUT);
 
     step("first `pulumi up` provisions the host over SSH (26.7.2, errors-only)", async () => {
         const { result, events } = await up("up-1");

@@ -2,6 +2,7 @@
 // directory, the test host (host.sh), the Pulumi CLI with an isolated home and a local
 // file backend, engine event logs, and a sampler of the host's process list.
 import { spawn } from "child_process";
+import { it } from "vitest";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -279,4 +280,30 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs: num
         await sleep(intervalMs);
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Steps of one scenario that build on each other: after a failure the later steps are skipped
+ * (they would only repeat it), and `failed` tells the teardown to keep the evidence.
+ */
+export class Scenario {
+    failed = false;
+
+    step(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
+        it(
+            name,
+            async (ctx) => {
+                if (this.failed) {
+                    ctx.skip();
+                }
+                try {
+                    await fn();
+                } catch (err) {
+                    this.failed = true;
+                    throw err;
+                }
+            },
+            timeoutMs,
+        );
+    }
 }

@@ -8,10 +8,10 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { STEPS, StepName } from "../../components/provisioner";
 import { planStack } from "../../tools/planner";
-import { E2E_DIR, filesContaining, Host, ProcessSampler, readHostEnv, RunResult, Runner, walk, waitFor } from "./lib";
+import { E2E_DIR, filesContaining, Host, ProcessSampler, readHostEnv, RunResult, Runner, Scenario, walk, waitFor } from "./lib";
 
 const URL_1 = "http://sentry-e2e.example.test:9000";
 const URL_2 = "http://sentry-e2e-renamed.example.test:9000";
@@ -33,7 +33,7 @@ describe("rendered steps over real SSH (no engine)", () => {
     let host: Host;
     let sampler: ProcessSampler;
     let repoUrl = "";
-    let failed = false;
+    const scenario = new Scenario();
     const rendered: Record<string, Record<StepName, Step>> = {};
 
     const render = async (label: string, overrides: Record<string, unknown>) => {
@@ -91,25 +91,14 @@ describe("rendered steps over real SSH (no engine)", () => {
         if (host) {
             await host.control("stop");
         }
-        if (failed || process.env.E2E_KEEP === "1") {
+        if (scenario.failed || process.env.E2E_KEEP === "1") {
             console.warn(`e2e: kept ${tmp}`);
         } else {
             fs.rmSync(tmp, { recursive: true, force: true });
         }
     }, 60_000);
 
-    const step = (name: string, fn: () => Promise<void>) =>
-        it(name, async (ctx) => {
-            if (failed) {
-                ctx.skip();
-            }
-            try {
-                await fn();
-            } catch (err) {
-                failed = true;
-                throw err;
-            }
-        });
+    const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn);
 
     step("the ten rendered steps provision the host over SSH in order (26.7.2)", async () => {
         const steps = await render("v1", { "sentry:publicUrl": URL_1, "sentry:sentryVersion": "26.7.2" });
