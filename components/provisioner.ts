@@ -72,6 +72,11 @@ export interface SentryProvisionerArgs {
     sshPublicKeys: string[];
     /** The version the previous deployment reported, for the preview-time upgrade check. */
     deployedVersion?: pulumi.Input<string | undefined>;
+    /**
+     * What identifies the machine behind the address (the EC2 instance id). The address can stay
+     * the same when the machine is replaced (an Elastic IP): every step then runs again on it.
+     */
+    hostId?: pulumi.Input<string>;
     /** Resources the first step must wait for (e.g. the EIP association and volume attachment). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -236,6 +241,7 @@ export class SentryProvisioner extends pulumi.ComponentResource {
             created[step] = create;
             const after = (RERUN_AFTER[step] ?? []).map((s) => revision[s] as pulumi.Output<string>);
             revision[step] = pulumi.all([create, ...after]).apply((parts) => digest(...parts));
+            const triggers = [...(args.hostId !== undefined ? [pulumi.output(args.hostId)] : []), ...after];
             steps[step] = new command.remote.Command(
                 `${name}-${step}`,
                 {
@@ -243,7 +249,7 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                     create,
                     // The admin password is the only secret, and it travels on stdin.
                     ...(step === "create-admin" ? { stdin: pulumi.secret(args.adminPassword) } : {}),
-                    triggers: after.length > 0 ? after : undefined,
+                    triggers: triggers.length > 0 ? triggers : undefined,
                     // Inputs go through the env file; SSH env requests would be dropped by sshd.
                     addPreviousOutputInEnv: false,
                     logging: step === "create-admin" ? "none" : "stdoutAndStderr",

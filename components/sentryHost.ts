@@ -277,6 +277,7 @@ export class SentryHost extends pulumi.ComponentResource {
                 adminPassword: args.adminPassword,
                 sshPublicKeys: args.sshPublicKeys,
                 deployedVersion: args.deployedVersion,
+                hostId: instance.id,
                 dependsOn: [eipAssociation, attachment],
             },
             parent,

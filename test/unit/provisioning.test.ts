@@ -105,6 +105,19 @@ describe("provisioning chain", () => {
         expect(rerunSteps(before, after)).toEqual(expected);
     });
 
+    it("runs every step again on a replaced instance, even though the Elastic IP stays the same", async () => {
+        const plan = await planStack("staging", { config: base });
+        for (const s of STEPS) {
+            expect((step(plan, s).inputs.triggers as string[])[0], s).toBe(plan.outputs.instanceId);
+        }
+        // Your own server has no instance id: its address is its identity.
+        const own = await planStack("own", { config: { ...base, "sentry:placement": "existing", "sentry:existingHost": { address: "10.0.0.5" }, "sentry:existingHostPrivateKey": "k" } });
+        expect(own.resources.filter((r) => r.type === "command:remote:Command" && r.inputs.triggers !== undefined).map((r) => r.name).sort()).toEqual([
+            "sentry-own-check-health",
+            "sentry-own-start-sentry",
+        ]);
+    });
+
     it("never re-runs the installer for a configuration change", () => {
         expect(RERUN_AFTER["install-sentry"]).toBeUndefined();
         expect(RERUN_AFTER["start-sentry"]).toEqual(["configure-sentry", "install-sentry"]);
