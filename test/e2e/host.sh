@@ -20,12 +20,20 @@
 #   host.sh pids   <dir>           PIDs of every process in the host (host-side numbers)
 #
 # Environment: PULUMI_E2E_CACHE (default $HOME/.cache/sentry-e2e) holds the rootfs tarball;
-# E2E_DEBIAN_SUITE (bookworm), E2E_DEBIAN_MIRROR (http://deb.debian.org/debian).
+# E2E_DEBIAN_SUITE (bookworm), E2E_DEBIAN_MIRROR (default: the Debian mirror this machine's
+# apt already uses, from /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list).
 set -euo pipefail
 
 CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
 SUITE="${E2E_DEBIAN_SUITE:-bookworm}"
-MIRROR="${E2E_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# The machine's own Debian mirror: the one its package manager is known to reach.
+apt_mirror() {
+    {
+        sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'
+        awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) print $i }' /etc/apt/sources.list 2>/dev/null
+    } | grep -m1 -E '^https?://[^ ]*/debian/?$' || true
+}
+MIRROR="${E2E_DEBIAN_MIRROR:-$(apt_mirror)}"
 # What the host scripts and the stand-ins need besides Debian's minimal base (bash,
 # coreutils, util-linux, findutils, grep, sed, tar, gzip, apt are in it already).
 PACKAGES="openssh-server,sudo,git,curl,ca-certificates,python3,procps,iproute2,e2fsprogs,less,gnupg"
@@ -56,6 +64,7 @@ cmd_rootfs() {
     tmp=$(mktemp -d "$CACHE_DIR/rootfs-build.XXXXXX")
     log "debootstrap $SUITE into $tmp (a few minutes, once; cached at $tarball)"
     local start=$SECONDS
+    [ -n "$MIRROR" ] || die "no Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list; set E2E_DEBIAN_MIRROR"
     if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
         tail -n 30 "$tmp/debootstrap.log" >&2
         rm -rf "$tmp"
