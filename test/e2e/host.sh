@@ -160,6 +160,7 @@ EOF
     # The holder: PID 1 of the host's PID namespace, owner of its mount namespace. It mounts
     # /proc, a small /dev and /tmp inside the root and then sleeps; sshd and everything it
     # starts live in these namespaces, so `stop` can end them all and `pids` can list them.
+    # shellcheck disable=SC2016 # the script runs in the new namespaces; its inputs are "$@"
     ip netns exec "$ns" unshare --mount --pid --uts --fork --propagation private -- /bin/bash -c '
         set -e
         root="$1"
@@ -219,10 +220,17 @@ host_pids_matching() {
     done
 }
 
+# kill_pids "PID PID ...": SIGKILL each listed process that still exists.
+kill_pids() {
+    local list
+    read -r -d '' -a list <<<"$1" || true
+    [ "${#list[@]}" -eq 0 ] || kill -KILL "${list[@]}" 2>/dev/null || true
+}
+
 cmd_kill_sshd() {
     local dir="$1" pids
     pids=$(host_pids_matching "$dir" '^sshd: |^/usr/sbin/sshd')
-    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    kill_pids "$pids"
     log "killed sshd: ${pids:-(none)}"
 }
 
@@ -230,7 +238,7 @@ cmd_kill_sessions() {
     local dir="$1" pids
     # Per-connection processes are titled "sshd: ubuntu ..." (listener: "sshd: /usr/sbin/sshd ...").
     pids=$(host_pids_matching "$dir" '^sshd: [a-z_][a-z0-9_-]*( |@|$)' | sort -u)
-    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    kill_pids "$pids"
     log "killed ssh sessions: ${pids:-(none)}"
 }
 
