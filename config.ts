@@ -11,6 +11,7 @@ import {
     dataVolumeSizeProblem,
     emailProblem,
     gp3PerformanceProblem,
+    isIsoUtc,
     originProblem,
     sentryVersionProblem,
     shellSafeProblem,
@@ -212,7 +213,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     const environment = r.choice("environment", ENVIRONMENTS, stack === "prod" ? "production" : "staging");
     const protect = r.bool("protect", environment === "production");
     const expiresAt = r.string("expiresAt");
-    if (expiresAt !== undefined && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(expiresAt) || Number.isNaN(Date.parse(expiresAt)))) {
+    if (expiresAt !== undefined && !isIsoUtc(expiresAt)) {
         r.fail("expiresAt", expiresAt, "must be an ISO 8601 UTC time", "pulumi config set sentry:expiresAt 2026-12-01T00:00:00Z");
     }
     if (environment === "production" && expiresAt !== undefined) {

@@ -71,9 +71,14 @@ export function cidrProblem(value: string): Problem {
     return `"${value}" is not a valid CIDR block (expected e.g. 203.0.113.7/32 or 2001:db8::/64, with the host bits zero)`;
 }
 
+/** 0.0.0.0/0, ::/0 and any other spelling of "every address", even one that would not parse. */
 export function isOpenToWorld(cidr: string): boolean {
-    const parsed = parseCidr(cidr);
-    return parsed !== undefined && parsed.prefix === 0;
+    return /\/0$/.test(cidr.trim());
+}
+
+/** An ISO 8601 UTC time to the minute or second (no fractions), as sentry:expiresAt takes it. */
+export function isIsoUtc(value: string): boolean {
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {

@@ -6,6 +6,7 @@
 //    @pulumi/policy), during `pulumi preview/up --policy-pack policy`.
 // Nothing here imports @pulumi/policy or @pulumi/pulumi.
 import { KNOWN_INSTANCE_TYPES, SENTRY_PROFILES, SentryProfile, sizingProblem } from "../components/sizing";
+import { isIsoUtc, isOpenToWorld } from "../components/validation";
 import { POLICY_SETTINGS, PolicySettings } from "./settings";
 
 /** The project name the program's resource names start with ("sentry-<stack>-<part>"). */
@@ -230,13 +231,6 @@ function isTrial(resource: PolicyResource, ctx: PolicyContext): boolean {
     return !isProduction(resource, ctx) && (tagsOf(resource).Environment === "trial" || expectedEnvironment(ctx.stack) === "trial");
 }
 
-/** Same format the program's config accepts for sentry:expiresAt. */
-export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/;
-
-export function isIsoUtc(value: string): boolean {
-    return ISO_UTC.test(value) && !Number.isNaN(Date.parse(value));
-}
-
 // ---------------------------------------------------------------------------------------
 // Security-group ingress, normalised across the three ways to write it.
 
@@ -291,11 +285,6 @@ export function ingressOf(resource: PolicyResource): Ingress[] {
         default:
             return [];
     }
-}
-
-/** 0.0.0.0/0, ::/0 and any other spelling of "every address". */
-export function isWorld(cidr: string): boolean {
-    return /\/0$/.test(cidr.trim());
 }
 
 function allPorts(ing: Ingress): boolean {
@@ -437,7 +426,7 @@ const noPublicAdmin: Rule = {
     check(r) {
         const problems: string[] = [];
         for (const ing of ingressOf(r)) {
-            const world = ing.cidrs.filter(isWorld);
+            const world = ing.cidrs.filter(isOpenToWorld);
             if (world.length === 0) {
                 continue;
             }
@@ -472,7 +461,7 @@ const publicWebOnly: Rule = {
         const problems: string[] = [];
         const publicAllowed = ctx.settings.publicWebStacks.includes(ctx.stack);
         for (const ing of ingressOf(r)) {
-            const world = ing.cidrs.filter(isWorld);
+            const world = ing.cidrs.filter(isOpenToWorld);
             if (world.length === 0 || !carriesPorts(ing)) {
                 continue;
             }

@@ -1,8 +1,9 @@
 // Every rule gets a plan that passes it and a plan that breaks it.
 import { describe, expect, it } from "vitest";
-import { blockingViolations, checkPlan, formatViolations, ingressOf, isWorld, PolicyPlan, PolicyResource, RULES, Violation } from "../../policy/rules";
+import { blockingViolations, checkPlan, formatViolations, ingressOf, PolicyPlan, PolicyResource, RULES, Violation } from "../../policy/rules";
 import { POLICY_SETTINGS } from "../../policy/settings";
 import { find, stackPlan, withExtra, withResource, without } from "./fixtures";
+import { isOpenToWorld } from "../../components/validation";
 
 const staging = stackPlan("staging");
 const prod = stackPlan("prod");
@@ -339,8 +340,8 @@ describe("checkPlan output", () => {
 
 describe("ingress helpers", () => {
     it("recognises every spelling of anywhere", () => {
-        expect(["0.0.0.0/0", "::/0", "::0/0", " 0.0.0.0/0"].every(isWorld)).toBe(true);
-        expect(["0.0.0.0/1", "10.0.0.0/8", "2001:db8::/32"].some(isWorld)).toBe(false);
+        expect(["0.0.0.0/0", "::/0", "::0/0", " 0.0.0.0/0"].every(isOpenToWorld)).toBe(true);
+        expect(["0.0.0.0/1", "10.0.0.0/8", "2001:db8::/32"].some(isOpenToWorld)).toBe(false);
     });
     it("normalises ICMP without ports and ignores egress SecurityGroupRules", () => {
         expect(ingressOf(find(staging, "ssh-0"))).toEqual([{ cidrs: ["198.51.100.7/32"], fromPort: 22, toPort: 22, protocol: "tcp", where: "" }]);
