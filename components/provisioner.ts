@@ -222,7 +222,6 @@ export class SentryProvisioner extends pulumi.ComponentResource {
             );
 
         const steps: Partial<Record<StepName, command.remote.Command>> = {};
-        const created: Partial<Record<StepName, pulumi.Output<string>>> = {};
         const revision: Partial<Record<StepName, pulumi.Output<string>>> = {};
         let previous: command.remote.Command | undefined;
         for (const step of STEPS) {
@@ -238,7 +237,6 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                     return text;
                 });
             }
-            created[step] = create;
             const after = (RERUN_AFTER[step] ?? []).map((s) => revision[s] as pulumi.Output<string>);
             revision[step] = pulumi.all([create, ...after]).apply((parts) => digest(...parts));
             const triggers = [...(args.hostId !== undefined ? [pulumi.output(args.hostId)] : []), ...after];

@@ -66,6 +66,23 @@ export function renderStepCommand(step: string, script: string, env: Record<stri
     ].join("\n");
 }
 
+/** The inputs a rendered step command writes to its env file: the inverse of renderEnvFile. */
+export function parseStepEnv(command: string): Record<string, string> {
+    const body = new RegExp(`<<'${ENV_EOF}'\\n([\\s\\S]*?)\\n?${ENV_EOF}$`, "m").exec(command)?.[1] ?? "";
+    // KEY='value' entries; a quoted value may span lines and holds quotes as '\''.
+    const entry = /([A-Z][A-Z0-9_]*)='((?:[^']|'\\'')*)'(?:\n|$)/y;
+    const env: Record<string, string> = {};
+    while (entry.lastIndex < body.length) {
+        const start = entry.lastIndex;
+        const match = entry.exec(body);
+        if (!match) {
+            throw new Error(`not an env file written by renderEnvFile, at: ${body.slice(start, start + 40)}`);
+        }
+        env[match[1]] = match[2].replace(/'\\''/g, "'");
+    }
+    return env;
+}
+
 /** What the README tells an operator to run on the host to repeat a step by hand. */
 export function manualRunCommand(step: string): string {
     return `sudo bash -c 'set -a; . ${HOST_ENV_DIR}/${step}.env; set +a; exec ${HOST_SCRIPT_DIR}/${step}.sh'`;

@@ -1,6 +1,7 @@
 // npm run plan -- --stack <name> [--stack-file <file>] [--json] [--check-policies]
 // Prints what `pulumi up` would create for a stack, evaluated offline under mocks: for
 // reviewers without cloud credentials (a fork's pull request, a laptop) and for checks.
+import { parseStepEnv, shellQuote } from "../components/render";
 import { Plan, PlanResource, planStack, readStackFile } from "./planner";
 
 interface Args {
@@ -54,8 +55,7 @@ function pick(inputs: Record<string, unknown>, dotted: string): unknown {
 
 /** A step's script inputs, read back from the env file its command writes. */
 function stepInputs(create: unknown): string[] {
-    const body = /<<'SENTRY_DEPLOY_ENV_EOF'\n([\s\S]*?)\nSENTRY_DEPLOY_ENV_EOF/.exec(String(create))?.[1];
-    return body ? body.split("\n").filter(Boolean) : [];
+    return Object.entries(parseStepEnv(String(create))).map(([k, v]) => `${k}=${shellQuote(v)}`);
 }
 
 function describe(r: PlanResource): string {

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { hostLayout, RERUN_AFTER, StepName, stepEnvironments, STEPS } from "../../components/provisioner";
-import { SCRIPTS_DIR } from "../../components/render";
+import { parseStepEnv, SCRIPTS_DIR } from "../../components/render";
 import { HARD_STOPS, KNOWN_BAD_VERSIONS } from "../../components/versions";
 import { Plan, PlanResource, planStack, readStackConfig } from "../../tools/planner";
 
@@ -28,19 +28,9 @@ function connectionOf(r: PlanResource): Record<string, unknown> {
     return (r.inputs.connection as Record<string, Record<string, unknown>>)["[secret]"];
 }
 
-/** The env file text a step's command writes on the host. */
+/** The env file a step's command writes on the host. */
 function envFileOf(r: PlanResource): Record<string, string> {
-    const create = String(r.inputs.create);
-    const body = /<<'SENTRY_DEPLOY_ENV_EOF'\n([\s\S]*?)\nSENTRY_DEPLOY_ENV_EOF/.exec(create)?.[1] ?? "";
-    return Object.fromEntries(
-        body
-            .split("\n")
-            .filter(Boolean)
-            .map((line) => {
-                const [, k, v] = /^([A-Z0-9_]+)='(.*)'$/s.exec(line) ?? [];
-                return [k, v.replace(/'\\''/g, "'")];
-            }),
-    );
+    return parseStepEnv(String(r.inputs.create));
 }
 
 describe("provisioning chain", () => {

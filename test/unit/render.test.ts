@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { manualRunCommand, renderEnvFile, renderStepCommand, shellQuote } from "../../components/render";
+import { manualRunCommand, parseStepEnv, renderEnvFile, renderStepCommand, shellQuote } from "../../components/render";
 
 describe("rendering step commands", () => {
     it("quotes any value for bash", () => {
@@ -35,6 +35,12 @@ describe("rendering step commands", () => {
         for (const f of [`${root}/lib/demo.sh`, `${root}/etc/demo.env`]) {
             expect(fs.readFileSync(f, "utf8")).not.toContain("s3cret");
         }
+    });
+
+    it("reads the inputs back from a rendered command, whatever the values hold", () => {
+        const env = { SSH_PUBLIC_KEYS: "ssh-ed25519 AAAA a@b\nssh-ed25519 BBBB c@d", QUOTED: "it's \"x\"", EMPTY: "" };
+        expect(parseStepEnv(renderStepCommand("demo", "echo\n", env))).toEqual(env);
+        expect(parseStepEnv(renderStepCommand("demo", "echo\n", {}))).toEqual({});
     });
 
     it("refuses a script that would end its own heredoc early", () => {
