@@ -2,7 +2,8 @@
 // Prints what `pulumi up` would create for a stack, evaluated offline under mocks: for
 // reviewers without cloud credentials (a fork's pull request, a laptop) and for checks.
 import { parseStepEnv, shellQuote } from "../components/render";
-import { Plan, PlanResource, planStack, readStackFile } from "./planner";
+import { Plan, PlanResource, planStack } from "./planner";
+import { readStackFileAt } from "./stackFile";
 
 interface Args {
     stack: string;
@@ -83,7 +84,7 @@ function printHuman(plan: Plan): void {
 
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
-    const plan = await planStack(args.stack, args.stackFile ? { config: readStackFile(args.stackFile) } : {});
+    const plan = await planStack(args.stack, args.stackFile ? { config: { ...(readStackFileAt(args.stackFile).config ?? {}) } } : {});
     if (args.json) {
         const { outputs: _outputs, ...rest } = plan;
         void _outputs;

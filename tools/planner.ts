@@ -1,12 +1,11 @@
 // The offline plan: evaluates the real program for a stack's configuration under Pulumi
 // mocks (no AWS credentials, no Pulumi CLI) and records every resource it would register.
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import { parseConfig, PROJECT } from "../config";
 import { createSentryStack, StackOutputs } from "../program";
 import { AwsMocks, MockOptions } from "./mocks";
+import { isSecureValue, readStackFile, stackFilePath } from "./stackFile";
 
 export interface PlanResource {
     type: string;
@@ -56,21 +55,11 @@ const REQUIRED_SECRETS: Record<string, (c: Record<string, unknown>) => boolean> 
 
 /** Reads Pulumi.<stack>.yaml's `config:` map. */
 export function readStackConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
-    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
-        throw new Error(`no stack file ${file}: create it with \`pulumi stack init ${stack}\` and set its config`);
+    const file = readStackFile(projectDir, stack);
+    if (!file) {
+        throw new Error(`no stack file ${stackFilePath(projectDir, stack)}: create it with \`pulumi stack init ${stack}\` and set its config`);
     }
-    return readStackFile(file);
-}
-
-/** Reads the `config:` map of any stack file, e.g. one proposed in a pull request. */
-export function readStackFile(file: string): Record<string, unknown> {
-    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-    return { ...(doc?.config ?? {}) };
-}
-
-function isSecretValue(v: unknown): boolean {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in (v as object);
+    return { ...(file.config ?? {}) };
 }
 
 /** Replaces every secret (as the mock monitor sees it) with the placeholder. */
@@ -117,7 +106,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
         if (v === undefined || v === null) {
             continue;
         }
-        if (isSecretValue(v)) {
+        if (isSecureValue(v)) {
             values[k] = SECRET_PLACEHOLDER;
             secretKeys.push(k);
         } else {

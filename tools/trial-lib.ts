@@ -6,7 +6,8 @@ import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Document, parse as parseYaml, Scalar } from "yaml";
+import { Document, Scalar } from "yaml";
+import { isSecureValue, readStackFile, StackFile, stackFilePath } from "./stackFile";
 
 export const SOURCE_STACK = "staging";
 /** Stacks the trial tool never touches. */
@@ -75,17 +76,6 @@ export function generatePassword(): string {
 // ---------------------------------------------------------------------------------------
 // Stack files.
 
-export interface StackFile {
-    config?: Record<string, unknown>;
-    secretsprovider?: string;
-    encryptedkey?: string;
-    encryptionsalt?: string;
-    [key: string]: unknown;
-}
-
-function isSecure(v: unknown): boolean {
-    return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
-}
 
 /** Config keys a trial must not inherit from staging even when they are not secret. */
 export const NOT_COPIED: readonly string[] = ["sentry:publicUrl", "sentry:csrfTrustedOrigins"];
@@ -97,7 +87,7 @@ export const NOT_COPIED: readonly string[] = ["sentry:publicUrl", "sentry:csrfTr
 export function trialConfig(source: Record<string, unknown>, expiresAt: string): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(source)) {
-        if (!isSecure(v) && !NOT_COPIED.includes(k)) {
+        if (!isSecureValue(v) && !NOT_COPIED.includes(k)) {
             out[k] = v;
         }
     }
@@ -110,16 +100,8 @@ export function trialConfig(source: Record<string, unknown>, expiresAt: string):
 /** Secure keys of the source stack, which the trial has to get fresh values for. */
 export function secureKeys(source: Record<string, unknown>): string[] {
     return Object.entries(source)
-        .filter(([, v]) => isSecure(v))
+        .filter(([, v]) => isSecureValue(v))
         .map(([k]) => k);
-}
-
-export function readStackFile(dir: string, stack: string): StackFile | undefined {
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) {
-        return undefined;
-    }
-    return (parseYaml(fs.readFileSync(file, "utf8")) as StackFile | null) ?? {};
 }
 
 /**
@@ -217,7 +199,7 @@ export async function createTrial(env: Env, name: string, options: CreateOptions
     const source = options.source ?? SOURCE_STACK;
     const ttlMs = parseTtl(options.ttl ?? DEFAULT_TTL);
     const expiresAt = isoUtc(new Date(env.now().getTime() + ttlMs));
-    const file = path.join(env.dir, `Pulumi.${name}.yaml`);
+    const file = stackFilePath(env.dir, name);
     if (fs.existsSync(file)) {
         throw new TrialError(`${file} already exists: pick another name, or destroy that trial first (npm run trial -- destroy ${name})`);
     }

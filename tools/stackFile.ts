@@ -1,0 +1,32 @@
+// Pulumi.<stack>.yaml as files: read by the offline plan and by the trial tool.
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+
+export interface StackFile {
+    config?: Record<string, unknown>;
+    secretsprovider?: string;
+    encryptedkey?: string;
+    encryptionsalt?: string;
+    [key: string]: unknown;
+}
+
+export function stackFilePath(dir: string, stack: string): string {
+    return path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
+/** Any stack file by its path, e.g. one proposed in a pull request. */
+export function readStackFileAt(file: string): StackFile {
+    return (parseYaml(fs.readFileSync(file, "utf8")) as StackFile | null) ?? {};
+}
+
+/** Pulumi.<stack>.yaml in `dir`, or undefined when the stack has no file. */
+export function readStackFile(dir: string, stack: string): StackFile | undefined {
+    const file = stackFilePath(dir, stack);
+    return fs.existsSync(file) ? readStackFileAt(file) : undefined;
+}
+
+/** A config value stored encrypted (`{secure: ...}`), readable only by its stack's secrets provider. */
+export function isSecureValue(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
+}
