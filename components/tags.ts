@@ -12,6 +12,9 @@ export interface StackIdentity {
     expiresAt?: string;
 }
 
+/** The tags every AWS resource carries (resourceTags); the policy pack requires them. */
+export const STANDARD_TAG_KEYS = ["Name", "Project", "Stack", "Environment", "ManagedBy"] as const;
+
 export function childName(component: string, part: string): string {
     return `${component}-${part}`;
 }

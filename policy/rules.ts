@@ -6,6 +6,7 @@
 //    @pulumi/policy), during `pulumi preview/up --policy-pack policy`.
 // Nothing here imports @pulumi/policy or @pulumi/pulumi.
 import { KNOWN_INSTANCE_TYPES, SENTRY_PROFILES, SentryProfile, sizingProblem } from "../components/sizing";
+import { STANDARD_TAG_KEYS } from "../components/tags";
 import { isIsoUtc, isOpenToWorld } from "../components/validation";
 import { POLICY_SETTINGS, PolicySettings } from "./settings";
 
@@ -620,7 +621,6 @@ function hasTags(r: PolicyResource): boolean {
     return r.type.startsWith("aws:") && (TAGGABLE_TYPES.has(r.type) || isSet(r.inputs, "tags"));
 }
 
-const REQUIRED_TAGS = ["Name", "Project", "Stack", "Environment", "ManagedBy"] as const;
 
 const requiredTags: Rule = {
     name: "required-tags",
@@ -640,7 +640,7 @@ const requiredTags: Rule = {
         }
         const tags = tagsOf(r);
         const problems: string[] = [];
-        const missing = REQUIRED_TAGS.filter((k) => tags[k] === undefined || tags[k] === "");
+        const missing = STANDARD_TAG_KEYS.filter((k) => tags[k] === undefined || tags[k] === "");
         if (missing.length > 0) {
             problems.push(`missing tag${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
         }
