@@ -133,13 +133,25 @@ export function runFile(
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined) fullEnv[k] = v;
   }
-  const r = spawnSync("bash", [file, ...args], {
-    cwd: opts.cwd ?? sb.scratch,
-    env: fullEnv,
-    input: opts.input ?? "",
-    encoding: "utf8",
-    timeout: opts.timeoutMs ?? 20_000,
-  });
+  // stdin comes from a file, not a pipe: a script that exits before reading
+  // its stdin (a validation failure, say) would otherwise make spawnSync's
+  // write fail with EPIPE, depending on timing.
+  const stdinFile = path.join(sb.scratch, `stdin-${process.hrtime.bigint()}`);
+  fs.writeFileSync(stdinFile, opts.input ?? "");
+  const stdinFd = fs.openSync(stdinFile, "r");
+  let r;
+  try {
+    r = spawnSync("bash", [file, ...args], {
+      cwd: opts.cwd ?? sb.scratch,
+      env: fullEnv,
+      stdio: [stdinFd, "pipe", "pipe"],
+      encoding: "utf8",
+      timeout: opts.timeoutMs ?? 20_000,
+    });
+  } finally {
+    fs.closeSync(stdinFd);
+    fs.rmSync(stdinFile, { force: true });
+  }
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, output: r.stdout + r.stderr };
 }
