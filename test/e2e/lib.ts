@@ -57,6 +57,13 @@ export class Runner {
             child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
             child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
             const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
+            // A command that exits before reading its stdin closes the pipe; its
+            // exit status tells what happened, so EPIPE on our write is not an error.
+            child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+                if (err.code !== "EPIPE") {
+                    reject(err);
+                }
+            });
             child.stdin.end(opts.input ?? "");
             child.on("error", reject);
             child.on("close", (code, signal) => {
