@@ -225,7 +225,7 @@ export class SentryProvisioner extends pulumi.ComponentResource {
         const revision: Partial<Record<StepName, pulumi.Output<string>>> = {};
         let previous: command.remote.Command | undefined;
         for (const step of STEPS) {
-            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step]));
+            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], readScript("lib.sh")));
             if (step === "checkout-self-hosted" && args.sentry.checkUpgradePath && args.deployedVersion !== undefined) {
                 // Refuse a bad upgrade at preview, before any command touches the host. The
                 // script checks again on the host, where the installed version is certain.

@@ -39,26 +39,34 @@ const ENV_EOF = "SENTRY_DEPLOY_ENV_EOF";
  * through a quoted heredoc, not as SSH environment requests (stock sshd drops those unless
  * AcceptEnv allows them) and not on a command line. The command's own stdin is passed through
  * to the script untouched, which is how a secret travels. The script and env file stay on the
- * host so an operator can re-run the step by hand (see `manualRunCommand`).
+ * host so an operator can re-run the step by hand (see `manualRunCommand`). `lib` is the
+ * text of lib.sh, the helpers every script sources from its own directory; each step writes
+ * it beside its script, so a step never depends on an earlier one having shipped it.
  */
-export function renderStepCommand(step: string, script: string, env: Record<string, string>): string {
+export function renderStepCommand(step: string, script: string, env: Record<string, string>, lib: string): string {
     const envText = renderEnvFile(env);
-    if (script.includes(SCRIPT_EOF) || envText.includes(ENV_EOF)) {
+    if (script.includes(SCRIPT_EOF) || lib.includes(SCRIPT_EOF) || envText.includes(ENV_EOF)) {
         throw new Error(`step ${step}: its text contains a heredoc terminator`);
     }
     const scriptPath = `${HOST_SCRIPT_DIR}/${step}.sh`;
+    const libPath = `${HOST_SCRIPT_DIR}/lib.sh`;
     const envPath = `${HOST_ENV_DIR}/${step}.env`;
+    const withoutFinalNewline = (text: string) => (text.endsWith("\n") ? text.slice(0, -1) : text);
     return [
         "set -euo pipefail",
         `if [ "$(id -u)" -eq 0 ]; then as_root() { "$@"; }; else as_root() { sudo -n "$@"; }; fi`,
         `as_root install -d -m 0755 ${HOST_SCRIPT_DIR}`,
         `as_root install -d -m 0700 ${HOST_ENV_DIR}`,
+        `as_root tee ${libPath} >/dev/null <<'${SCRIPT_EOF}'`,
+        withoutFinalNewline(lib),
+        SCRIPT_EOF,
+        `as_root chmod 0644 ${libPath}`,
         `as_root tee ${scriptPath} >/dev/null <<'${SCRIPT_EOF}'`,
-        script.endsWith("\n") ? script.slice(0, -1) : script,
+        withoutFinalNewline(script),
         SCRIPT_EOF,
         `as_root chmod 0755 ${scriptPath}`,
         `as_root tee ${envPath} >/dev/null <<'${ENV_EOF}'`,
-        envText.endsWith("\n") ? envText.slice(0, -1) : envText,
+        withoutFinalNewline(envText),
         ENV_EOF,
         `as_root chmod 0600 ${envPath}`,
         `as_root bash -c ${shellQuote(`set -a; . ${envPath}; set +a; exec ${scriptPath}`)}`,

@@ -1,50 +1,57 @@
 #!/usr/bin/env bash
-# Keeps extra SSH public keys for humans in a managed block of a user's authorized_keys.
-# Keys outside the block (such as the one Pulumi itself connects with) are never touched;
-# an empty key list empties the block. Idempotent: a second run leaves the file unchanged.
+# authorize-ssh-keys.sh: keeps extra SSH public keys for humans in a managed
+# block of a user's ~/.ssh/authorized_keys. Keys outside the block (such as the
+# one Pulumi itself connects with) are never touched; an empty key list empties
+# the block. Idempotent: a second run leaves the file byte-identical.
 #
-# Inputs (environment):
-#   SSH_USER         user whose ~/.ssh/authorized_keys is managed (required)
-#   SSH_PUBLIC_KEYS  newline-separated OpenSSH public keys (optional; empty removes them)
-#   HOST_ROOT        prefix for every host path, for tests only; leave empty
+# Run by hand as root:
+#   SSH_USER=ubuntu SSH_PUBLIC_KEYS="$(cat alice.pub bob.pub)" bash authorize-ssh-keys.sh
 #
-# Run by hand: sudo SSH_USER=ubuntu SSH_PUBLIC_KEYS="$(cat key.pub)" ./authorize-ssh-keys.sh
+# Inputs (environment variables):
+#   SSH_USER         required. The login user whose authorized_keys holds the keys, e.g. ubuntu.
+#   SSH_PUBLIC_KEYS  default empty. OpenSSH public keys, one per line; empty
+#                    removes the managed keys.
+#   HOST_ROOT        default empty. For tests only; leave empty.
+#                    Prefix for every absolute host path (the user's home included).
 set -euo pipefail
 
-: "${SSH_USER:?SSH_USER is required: the user whose authorized_keys holds the extra keys, e.g. ubuntu}"
-SSH_PUBLIC_KEYS="${SSH_PUBLIC_KEYS:-}"
+readonly SCRIPT=authorize-ssh-keys
 HOST_ROOT="${HOST_ROOT:-}"
+SSH_USER="${SSH_USER:-}"
+SSH_PUBLIC_KEYS="${SSH_PUBLIC_KEYS:-}"
 
-begin="# BEGIN sentry-deploy managed keys"
-end="# END sentry-deploy managed keys"
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+readonly BEGIN_MARK="# BEGIN sentry-deploy managed keys"
+readonly END_MARK="# END sentry-deploy managed keys"
+readonly KEY_RE='^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$'
+
+# ---------------------------------------------------------------- validation
+[[ -n "$SSH_USER" ]] || die "SSH_USER is required: the login user whose authorized_keys holds the extra keys, e.g. ubuntu"
 home="$(getent passwd "$SSH_USER" | cut -d: -f6 || true)"
-if [[ -z "$home" ]]; then
-  echo "authorize-ssh-keys: user '$SSH_USER' does not exist on this host; set SSH_USER to the login user" >&2
-  exit 1
-fi
+[[ -n "$home" ]] || die "user '$SSH_USER' does not exist on this host; set SSH_USER to the login user"
 
-key_pattern='^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$'
-block="$begin"$'\n'
+block="$BEGIN_MARK"$'\n'
 count=0
 while IFS= read -r key; do
   [[ -z "$key" ]] && continue
-  if ! [[ "$key" =~ $key_pattern ]]; then
-    echo "authorize-ssh-keys: '${key:0:40}...' in SSH_PUBLIC_KEYS is not an OpenSSH public key" >&2
-    exit 1
-  fi
+  [[ "$key" =~ $KEY_RE ]] || die "'${key:0:40}...' in SSH_PUBLIC_KEYS is not an OpenSSH public key"
   block+="$key"$'\n'
   count=$((count + 1))
 done <<<"$SSH_PUBLIC_KEYS"
-block+="$end"
+block+="$END_MARK"
 
-ssh_dir="${HOST_ROOT}${home}/.ssh"
+# ---------------------------------------------------------------- the file
+ssh_dir="$HOST_ROOT$home/.ssh"
 file="$ssh_dir/authorized_keys"
 install -d -m 0700 "$ssh_dir"
 touch "$file"
 
 # Everything outside our block, as it was.
-others="$(awk -v b="$begin" -v e="$end" '$0==b{skip=1; next} $0==e{skip=0; next} !skip' "$file")"
+others="$(awk -v b="$BEGIN_MARK" -v e="$END_MARK" '$0==b{skip=1; next} $0==e{skip=0; next} !skip' "$file")"
 if ((count > 0)); then
   desired="${others:+$others$'\n'}$block"
 else
@@ -56,9 +63,9 @@ if [[ "$(cat "$file")" != "$desired" ]]; then
   printf '%s\n' "$desired" | sed '/./,$!d' >"$tmp"
   chmod 0600 "$tmp"
   mv -f "$tmp" "$file"
-  echo "authorize-ssh-keys: $count managed key(s) for $SSH_USER"
+  log "$count managed key(s) for $SSH_USER"
 else
-  echo "authorize-ssh-keys: unchanged ($count managed key(s) for $SSH_USER)"
+  log "unchanged ($count managed key(s) for $SSH_USER)"
 fi
 if [[ -z "$HOST_ROOT" ]]; then
   chown -R "$SSH_USER:" "$ssh_dir"

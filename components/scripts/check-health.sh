@@ -22,13 +22,14 @@ HEALTH_TIMEOUT_SECONDS="${HEALTH_TIMEOUT_SECONDS:-600}"
 HEALTH_INTERVAL_SECONDS="${HEALTH_INTERVAL_SECONDS:-5}"
 SENTRY_DIR="${SENTRY_DIR:-}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ "$HEALTH_URL" =~ ^https?://[^[:space:]/]+(/[^[:space:]]*)?$ ]] ||
   die "HEALTH_URL='$HEALTH_URL' is not an http(s) URL, e.g. http://127.0.0.1:9000/_health/"
-[[ "$HEALTH_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
-  die "HEALTH_TIMEOUT_SECONDS='$HEALTH_TIMEOUT_SECONDS' is not a positive whole number of seconds, e.g. 600"
+require_seconds HEALTH_TIMEOUT_SECONDS "$HEALTH_TIMEOUT_SECONDS" 600
 if ! [[ "$HEALTH_INTERVAL_SECONDS" =~ ^[0-9]*\.?[0-9]+$ ]] || [[ "$HEALTH_INTERVAL_SECONDS" =~ ^[0.]+$ ]]; then
   die "HEALTH_INTERVAL_SECONDS='$HEALTH_INTERVAL_SECONDS' is not a positive number of seconds, e.g. 5"
 fi

@@ -44,20 +44,15 @@ SENTRY_HARD_STOPS="${SENTRY_HARD_STOPS:-23.6.2 23.11.0 24.8.0 25.5.1 26.5.0 26.5
 SENTRY_KNOWN_BAD_VERSIONS="${SENTRY_KNOWN_BAD_VERSIONS:-25.12.0 26.3.0 26.4.0}"
 GIT_TIMEOUT_SECONDS="${GIT_TIMEOUT_SECONDS:-600}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly VERSION_RE='^[0-9]{2}\.([1-9]|1[0-2])\.[0-9]+$'
 is_version() { [[ "$1" =~ $VERSION_RE ]]; }
 # version_lt A B: true when A < B.
 version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" == "$1" ]]; }
-require_abs_path() {
-  local name="$1" value="$2" example="$3"
-  [[ -n "$value" ]] || die "$name is required, e.g. $example"
-  if ! [[ "$value" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$value" =~ /\.\.?(/|$) ]]; then
-    die "$name='$value' must be an absolute path without spaces or a trailing slash, e.g. $example"
-  fi
-}
 
 # ---------------------------------------------------------------- validation
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
@@ -67,7 +62,7 @@ is_version "$SENTRY_VERSION" ||
   die "SENTRY_VERSION='$SENTRY_VERSION' is not a self-hosted release tag like 26.8.0 (YY.M.N; branches such as master are not supported)"
 [[ "$SENTRY_REPO_URL" =~ ^(https?|ssh|git|file)://[^[:space:]]+$|^[^[:space:]@]+@[^[:space:]:]+:[^[:space:]]+$ ]] ||
   die "SENTRY_REPO_URL='$SENTRY_REPO_URL' is not a git URL, e.g. https://github.com/getsentry/self-hosted.git"
-[[ "$GIT_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "GIT_TIMEOUT_SECONDS='$GIT_TIMEOUT_SECONDS' is not a positive whole number of seconds"
+require_seconds GIT_TIMEOUT_SECONDS "$GIT_TIMEOUT_SECONDS" 600
 read -r -a hard_stops <<<"$SENTRY_HARD_STOPS"
 read -r -a known_bad <<<"$SENTRY_KNOWN_BAD_VERSIONS"
 for v in "${hard_stops[@]}"; do

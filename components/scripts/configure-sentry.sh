@@ -77,8 +77,10 @@ SENTRY_MAIL_FROM="${SENTRY_MAIL_FROM:-}"
 SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY:-}"
 SENTRY_BEHIND_TLS_PROXY="${SENTRY_BEHIND_TLS_PROXY:-false}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly BEGIN_TAG="# BEGIN configure-sentry.sh managed block"
 readonly END_TAG="# END configure-sentry.sh managed block"

@@ -32,17 +32,16 @@ SENTRY_DIR="${SENTRY_DIR:-}"
 SENTRY_ADMIN_EMAIL="${SENTRY_ADMIN_EMAIL:-}"
 EXEC_TIMEOUT_SECONDS="${EXEC_TIMEOUT_SECONDS:-300}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ -n "$SENTRY_DIR" ]] || die "SENTRY_DIR is required, e.g. /data/self-hosted"
-if ! [[ "$SENTRY_DIR" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$SENTRY_DIR" =~ /\.\.?(/|$) ]]; then
-  die "SENTRY_DIR='$SENTRY_DIR' must be an absolute path without spaces or a trailing slash, e.g. /data/self-hosted"
-fi
+require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
 [[ -n "$SENTRY_ADMIN_EMAIL" ]] || die "SENTRY_ADMIN_EMAIL is required: the superuser's email address, e.g. ops@example.com"
 [[ "$SENTRY_ADMIN_EMAIL" =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$ ]] ||
   die "SENTRY_ADMIN_EMAIL='$SENTRY_ADMIN_EMAIL' is not an email address like ops@example.com"
-[[ "$EXEC_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] || die "EXEC_TIMEOUT_SECONDS='$EXEC_TIMEOUT_SECONDS' is not a positive whole number of seconds"
+require_seconds EXEC_TIMEOUT_SECONDS "$EXEC_TIMEOUT_SECONDS" 300
 
 password=""
 IFS= read -r password || true

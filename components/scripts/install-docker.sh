@@ -46,14 +46,13 @@ MIN_COMPOSE_VERSION="${MIN_COMPOSE_VERSION:-2.32.2}"
 DOCKER_APT_REPO_URL="${DOCKER_APT_REPO_URL:-https://download.docker.com/linux}"
 DOCKER_START_WAIT_SECONDS="${DOCKER_START_WAIT_SECONDS:-60}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------- validation
-[[ -n "$DOCKER_DATA_ROOT" ]] || die "DOCKER_DATA_ROOT is required: set it to a directory on the data volume, e.g. /data/docker"
-if ! [[ "$DOCKER_DATA_ROOT" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$DOCKER_DATA_ROOT" =~ /\.\.?(/|$) ]]; then
-  die "DOCKER_DATA_ROOT='$DOCKER_DATA_ROOT' must be an absolute path without spaces or a trailing slash, e.g. /data/docker"
-fi
+require_abs_path DOCKER_DATA_ROOT "$DOCKER_DATA_ROOT" /data/docker
 if ! [[ "$DOCKER_ADDRESS_POOL_BASE" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/([0-9]{1,2})$ ]] ||
   ((10#${BASH_REMATCH[1]} > 255 || 10#${BASH_REMATCH[2]} > 255 || 10#${BASH_REMATCH[3]} > 255 ||
     10#${BASH_REMATCH[4]} > 255 || 10#${BASH_REMATCH[5]} < 8 || 10#${BASH_REMATCH[5]} > 28)); then

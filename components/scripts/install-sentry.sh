@@ -41,15 +41,10 @@ SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
 INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
-require_abs_path() {
-  local name="$1" value="$2" example="$3"
-  [[ -n "$value" ]] || die "$name is required, e.g. $example"
-  if ! [[ "$value" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$value" =~ /\.\.?(/|$) ]]; then
-    die "$name='$value' must be an absolute path without spaces or a trailing slash, e.g. $example"
-  fi
-}
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------- validation
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
@@ -62,10 +57,8 @@ errors-only | feature-complete) ;;
 "") die "SENTRY_PROFILE is required: errors-only or feature-complete" ;;
 *) die "SENTRY_PROFILE='$SENTRY_PROFILE' must be errors-only or feature-complete" ;;
 esac
-[[ "$INSTALL_HEARTBEAT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
-  die "INSTALL_HEARTBEAT_SECONDS='$INSTALL_HEARTBEAT_SECONDS' is not a positive whole number of seconds, e.g. 60"
-[[ "$INSTALL_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
-  die "INSTALL_TIMEOUT_SECONDS='$INSTALL_TIMEOUT_SECONDS' is not a positive whole number of seconds, e.g. 3600"
+require_seconds INSTALL_HEARTBEAT_SECONDS "$INSTALL_HEARTBEAT_SECONDS" 60
+require_seconds INSTALL_TIMEOUT_SECONDS "$INSTALL_TIMEOUT_SECONDS" 3600
 
 dir="$HOST_ROOT$SENTRY_DIR"
 state="$HOST_ROOT$SENTRY_STATE_DIR"
@@ -100,6 +93,14 @@ log "running install.sh for $SENTRY_VERSION ($SENTRY_PROFILE${previous_version:+
 unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST \
   SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOWNTIME
 
+# The installer's output goes to its log; this line, every INSTALL_HEARTBEAT_SECONDS, is
+# what `pulumi up` shows meanwhile.
+report_installer() {
+  local last
+  last="$(tail -n 1 "$logfile" 2>/dev/null | tr -d '\r' | cut -c1-120 || true)"
+  log "install.sh still running ($1 s)${last:+; last log line: $last}"
+}
+
 start=$SECONDS
 rc=0
 (
@@ -111,19 +112,7 @@ rc=0
     --skip-commit-check
 ) </dev/null >"$logfile" 2>&1 &
 installer=$!
-# The installer's own output goes to the log, so without this the SSH session would sit silent
-# for half an hour: a line a minute shows progress in `pulumi up` and keeps NAT and firewall
-# idle timeouts on the way from closing the session.
-next=$((SECONDS + INSTALL_HEARTBEAT_SECONDS))
-while kill -0 "$installer" 2>/dev/null; do
-  sleep 1
-  if ((SECONDS >= next)) && kill -0 "$installer" 2>/dev/null; then
-    last="$(tail -n 1 "$logfile" 2>/dev/null | tr -d '\r' | cut -c1-120 || true)"
-    log "install.sh still running ($((SECONDS - start)) s)${last:+; last log line: $last}"
-    next=$((SECONDS + INSTALL_HEARTBEAT_SECONDS))
-  fi
-done
-wait "$installer" || rc=$?
+wait_with_heartbeat "$installer" "$INSTALL_HEARTBEAT_SECONDS" report_installer || rc=$?
 elapsed=$((SECONDS - start))
 
 if ((rc != 0)); then

@@ -45,14 +45,13 @@ DATA_FS_TYPE="${DATA_FS_TYPE:-ext4}"
 DEVICE_WAIT_SECONDS="${DEVICE_WAIT_SECONDS:-300}"
 SWAP_SIZE_GB="${SWAP_SIZE_GB:-0}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------- validation
-[[ -n "$DATA_DIR" ]] || die "DATA_DIR is required: set it to the data mount point or directory, e.g. /data"
-if ! [[ "$DATA_DIR" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$DATA_DIR" =~ /\.\.?(/|$) ]]; then
-  die "DATA_DIR='$DATA_DIR' must be an absolute path of letters, digits, '.', '_' and '-' without a trailing slash, e.g. /data"
-fi
+require_abs_path DATA_DIR "$DATA_DIR" /data
 case "$DATA_DIR" in
 /bin | /boot | /dev | /etc | /home | /lib | /lib64 | /opt | /proc | /root | /run | /sbin | /srv | /sys | /tmp | /usr | /var | /var/lib | /var/lib/docker | /mnt | /media)
   die "DATA_DIR='$DATA_DIR' is a system directory; use a dedicated path such as /data"

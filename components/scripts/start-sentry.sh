@@ -32,20 +32,14 @@ SENTRY_DIR="${SENTRY_DIR:-}"
 SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 COMPOSE_WAIT_TIMEOUT_SECONDS="${COMPOSE_WAIT_TIMEOUT_SECONDS:-1200}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
-require_abs_path() {
-  local name="$1" value="$2" example="$3"
-  [[ -n "$value" ]] || die "$name is required, e.g. $example"
-  if ! [[ "$value" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$value" =~ /\.\.?(/|$) ]]; then
-    die "$name='$value' must be an absolute path without spaces or a trailing slash, e.g. $example"
-  fi
-}
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
 require_abs_path SENTRY_STATE_DIR "$SENTRY_STATE_DIR" /data/sentry-deploy
-[[ "$COMPOSE_WAIT_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]] ||
-  die "COMPOSE_WAIT_TIMEOUT_SECONDS='$COMPOSE_WAIT_TIMEOUT_SECONDS' is not a positive whole number of seconds, e.g. 1200"
+require_seconds COMPOSE_WAIT_TIMEOUT_SECONDS "$COMPOSE_WAIT_TIMEOUT_SECONDS" 1200
 
 dir="$HOST_ROOT$SENTRY_DIR"
 state="$HOST_ROOT$SENTRY_STATE_DIR"
@@ -79,23 +73,16 @@ else
   log "configuration unchanged: making sure every service runs"
 fi
 
+# Compose's output goes to start.log; waiting for health can take many minutes, so
+# `pulumi up` shows this line once a minute meanwhile.
+report_compose() { log "still waiting for services to turn healthy ($1 s of at most ${COMPOSE_WAIT_TIMEOUT_SECONDS} s)"; }
+
 start=$SECONDS
 rc=0
 timeout --kill-after=60 "$((COMPOSE_WAIT_TIMEOUT_SECONDS + 600))" \
   docker compose --ansi never --env-file .env --env-file .env.custom "${up_args[@]}" >"$state/start.log" 2>&1 </dev/null &
 compose=$!
-# Waiting for health can take many minutes with compose's output in the log: report once a
-# minute, so `pulumi up` shows progress and the SSH session never sits silent long enough
-# for an idle timeout on the way to close it.
-next=$((SECONDS + 60))
-while kill -0 "$compose" 2>/dev/null; do
-  sleep 1
-  if ((SECONDS >= next)) && kill -0 "$compose" 2>/dev/null; then
-    log "still waiting for services to turn healthy ($((SECONDS - start)) s of at most ${COMPOSE_WAIT_TIMEOUT_SECONDS} s)"
-    next=$((SECONDS + 60))
-  fi
-done
-wait "$compose" || rc=$?
+wait_with_heartbeat "$compose" 60 report_compose || rc=$?
 if ((rc != 0)); then
   tail -n 20 "$state/start.log" >&2 || true
   echo "----- docker compose ps -----" >&2

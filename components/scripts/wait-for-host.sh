@@ -20,12 +20,12 @@ readonly SCRIPT=wait-for-host
 HOST_ROOT="${HOST_ROOT:-}"
 CLOUD_INIT_TIMEOUT_SECONDS="${CLOUD_INIT_TIMEOUT_SECONDS:-900}"
 
-log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
-die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
+# which sits beside this script (here and on the host).
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if ! [[ "$CLOUD_INIT_TIMEOUT_SECONDS" =~ ^[1-9][0-9]*$ ]]; then
-  die "CLOUD_INIT_TIMEOUT_SECONDS='$CLOUD_INIT_TIMEOUT_SECONDS' is not a positive whole number of seconds; set it to e.g. 900"
-fi
+require_seconds CLOUD_INIT_TIMEOUT_SECONDS "$CLOUD_INIT_TIMEOUT_SECONDS" 900
 
 # The self-hosted installer needs bash >= 4.4 (install/_min-requirements.sh).
 if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then

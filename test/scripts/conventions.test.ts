@@ -6,10 +6,13 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FIXTURES_DIR, SCRIPTS_DIR, STANDIN_BIN, onPath } from "./harness";
 
-const scripts = fs
+const allShellFiles = fs
   .readdirSync(SCRIPTS_DIR)
   .filter((f) => f.endsWith(".sh"))
   .sort();
+/** The step scripts: everything but lib.sh, which they all source. */
+const scripts = allShellFiles.filter((f) => f !== "lib.sh");
+const LIB_FUNCTIONS = [...fs.readFileSync(path.join(SCRIPTS_DIR, "lib.sh"), "utf8").matchAll(/^([a-z_]+)\(\) \{/gm)].map((m) => m[1]);
 
 const bashFixtures = [
   ...fs
@@ -31,6 +34,7 @@ describe("host script conventions", () => {
     expect(scripts).toEqual(
       expect.arrayContaining([
         "wait-for-host.sh",
+        "authorize-ssh-keys.sh",
         "prepare-data.sh",
         "install-docker.sh",
         "checkout-self-hosted.sh",
@@ -62,9 +66,19 @@ describe("host script conventions", () => {
       expect(head).toMatch(/HOST_ROOT[\s\S]*for tests only; leave empty/i);
     });
 
-    it("is self-contained (sources no sibling file)", () => {
+    it("sources lib.sh from its own directory, after naming itself, and nothing else", () => {
       const code = text.split("\n").filter((l) => !l.trimStart().startsWith("#"));
-      expect(code.filter((l) => /^\s*(source|\.)\s+\S+\.sh\b/.test(l))).toEqual([]);
+      const sourced = code.filter((l) => /^\s*(source|\.)\s/.test(l));
+      expect(sourced).toEqual(['. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"']);
+      expect(text.indexOf(`readonly SCRIPT=${name.replace(/\.sh$/, "")}\n`)).toBeGreaterThan(0);
+      expect(text.indexOf("readonly SCRIPT=")).toBeLessThan(text.indexOf(sourced[0]));
+    });
+
+    it("defines none of lib.sh's helpers again", () => {
+      expect(LIB_FUNCTIONS).toEqual(expect.arrayContaining(["log", "die", "require_abs_path", "require_seconds", "wait_with_heartbeat"]));
+      for (const fn of LIB_FUNCTIONS) {
+        expect(text, `${name} redefines ${fn}()`).not.toMatch(new RegExp(`^\\s*${fn}\\(\\)`, "m"));
+      }
     });
   });
 });
@@ -73,8 +87,8 @@ const hasShellcheck = onPath("shellcheck");
 
 describe.runIf(hasShellcheck)("shellcheck", () => {
   // One shellcheck run per group: it is the slow part of this file.
-  it("passes on every script in components/scripts", () => {
-    const r = spawnSync("shellcheck", scripts.map((f) => path.join(SCRIPTS_DIR, f)), { encoding: "utf8" });
+  it("passes on every script in components/scripts, following lib.sh", () => {
+    const r = spawnSync("shellcheck", allShellFiles.map((f) => path.join(SCRIPTS_DIR, f)), { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
   it("passes on the bash fixtures (stand-ins and the stand-in installer)", () => {

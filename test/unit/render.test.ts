@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { manualRunCommand, parseStepEnv, renderEnvFile, renderStepCommand, shellQuote } from "../../components/render";
+import { manualRunCommand, parseStepEnv, readScript, renderEnvFile, renderStepCommand, shellQuote } from "../../components/render";
+
+const LIB = readScript("lib.sh");
 
 describe("rendering step commands", () => {
     it("quotes any value for bash", () => {
@@ -17,18 +19,28 @@ describe("rendering step commands", () => {
         expect(() => renderEnvFile({ "bad-name": "x" })).toThrow(/not a plain upper-case identifier/);
     });
 
-    it("runs the script with its inputs from a root-only file, passes stdin through, and keeps both for manual re-runs", () => {
+    it("runs the script beside lib.sh with its inputs from a root-only file, passes stdin through, and keeps all for manual re-runs", () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
-        const script = `#!/usr/bin/env bash\nset -euo pipefail\necho "greeting=$GREETING"\necho "stdin=$(cat)"\n`;
+        const script = [
+            "#!/usr/bin/env bash",
+            "set -euo pipefail",
+            "readonly SCRIPT=demo",
+            '. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"',
+            'log "greeting=$GREETING"',
+            'log "stdin=$(cat)"',
+            "",
+        ].join("\n");
         // Run the rendered command for real, with the host directories redirected into a temp dir.
-        const command = renderStepCommand("demo", script, { GREETING: "hello 'world'" })
+        const command = renderStepCommand("demo", script, { GREETING: "hello 'world'" }, LIB)
             .replaceAll("/usr/local/lib/sentry-deploy", `${root}/lib`)
             .replaceAll("/etc/sentry-deploy", `${root}/etc`);
         const out = spawnSync("bash", ["-c", command], { input: "s3cret-on-stdin", encoding: "utf8" });
         expect(out.stderr).toBe("");
         expect(out.status).toBe(0);
-        expect(out.stdout).toBe("greeting=hello 'world'\nstdin=s3cret-on-stdin\n");
+        expect(out.stdout).toBe("demo: greeting=hello 'world'\ndemo: stdin=s3cret-on-stdin\n");
         expect(fs.readFileSync(`${root}/lib/demo.sh`, "utf8")).toBe(script);
+        // (lib.sh's header names the host directory, which the redirection above rewrote too)
+        expect(fs.readFileSync(`${root}/lib/lib.sh`, "utf8")).toBe(LIB.replaceAll("/usr/local/lib/sentry-deploy", `${root}/lib`));
         expect(fs.statSync(`${root}/etc/demo.env`).mode & 0o777).toBe(0o600);
         expect(fs.statSync(`${root}/etc`).mode & 0o777).toBe(0o700);
         // The stdin secret is not written anywhere.
@@ -39,12 +51,13 @@ describe("rendering step commands", () => {
 
     it("reads the inputs back from a rendered command, whatever the values hold", () => {
         const env = { SSH_PUBLIC_KEYS: "ssh-ed25519 AAAA a@b\nssh-ed25519 BBBB c@d", QUOTED: "it's \"x\"", EMPTY: "" };
-        expect(parseStepEnv(renderStepCommand("demo", "echo\n", env))).toEqual(env);
-        expect(parseStepEnv(renderStepCommand("demo", "echo\n", {}))).toEqual({});
+        expect(parseStepEnv(renderStepCommand("demo", "echo\n", env, LIB))).toEqual(env);
+        expect(parseStepEnv(renderStepCommand("demo", "echo\n", {}, LIB))).toEqual({});
     });
 
-    it("refuses a script that would end its own heredoc early", () => {
-        expect(() => renderStepCommand("x", "echo\nSENTRY_DEPLOY_SCRIPT_EOF\n", {})).toThrow(/heredoc terminator/);
+    it("refuses a script or lib.sh that would end its own heredoc early", () => {
+        expect(() => renderStepCommand("x", "echo\nSENTRY_DEPLOY_SCRIPT_EOF\n", {}, LIB)).toThrow(/heredoc terminator/);
+        expect(() => renderStepCommand("x", "echo\n", {}, "log() { :; }\nSENTRY_DEPLOY_SCRIPT_EOF\n")).toThrow(/heredoc terminator/);
     });
 
     it("documents the same paths for manual re-runs", () => {

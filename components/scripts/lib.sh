@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# lib.sh: the helpers every host script shares. Each script sources it from its
+# own directory, so it must sit beside them: in the repository that is
+# components/scripts/, on a host provisioned by Pulumi it is
+# /usr/local/lib/sentry-deploy/ (every step writes it there beside its script).
+# To run a script by hand elsewhere, copy lib.sh along with it.
+#
+# Not run by itself, and it reads no input variables. The sourcing script sets
+# SCRIPT (its name, used as the prefix of every message) before sourcing it.
+#
+# What it provides:
+#   log MESSAGE...                       a line on stdout: "<script>: MESSAGE"
+#   die MESSAGE...                       "<script>: ERROR: MESSAGE" on stderr, then exit 1
+#   require_abs_path NAME VALUE EXAMPLE  die unless VALUE is an absolute path
+#                                        without spaces, dot segments or a trailing slash
+#   require_seconds NAME VALUE EXAMPLE   die unless VALUE is a whole number of seconds > 0
+#   wait_with_heartbeat PID EVERY REPORT wait for the background job PID and return its
+#                                        exit status; meanwhile call the function REPORT
+#                                        with the seconds elapsed, every EVERY seconds
+#   HOST_ROOT                            for tests only; leave empty (read by the scripts,
+#                                        not here: the prefix of every absolute host path)
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  echo "lib.sh holds helpers for the other scripts in its directory; source it, do not run it" >&2
+  exit 2
+fi
+: "${SCRIPT:?set SCRIPT to the script name before sourcing lib.sh}"
+
+log() { printf '%s: %s\n' "$SCRIPT" "$*"; }
+die() { printf '%s: ERROR: %s\n' "$SCRIPT" "$*" >&2; exit 1; }
+
+require_abs_path() {
+  local name="$1" value="$2" example="$3"
+  [[ -n "$value" ]] || die "$name is required, e.g. $example"
+  if ! [[ "$value" =~ ^(/[A-Za-z0-9._-]+)+$ ]] || [[ "$value" =~ /\.\.?(/|$) ]]; then
+    die "$name='$value' must be an absolute path without spaces or a trailing slash, e.g. $example"
+  fi
+}
+
+require_seconds() {
+  local name="$1" value="$2" example="$3"
+  [[ "$value" =~ ^[1-9][0-9]*$ ]] || die "$name='$value' is not a positive whole number of seconds, e.g. $example"
+}
+
+# A long step (the installer, compose waiting for health) writes its output to a
+# log file. Without a line now and then, `pulumi up` shows nothing for half an
+# hour and an idle timeout on the way (NAT, firewall) may close the SSH session.
+wait_with_heartbeat() {
+  local pid="$1" every="$2" report="$3"
+  local start=$SECONDS next=$((SECONDS + every)) rc=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS >= next)) && kill -0 "$pid" 2>/dev/null; then
+      "$report" "$((SECONDS - start))"
+      next=$((SECONDS + every))
+    fi
+  done
+  wait "$pid" || rc=$?
+  return "$rc"
+}
