@@ -20,10 +20,8 @@ HOST_ROOT="${HOST_ROOT:-}"
 SSH_USER="${SSH_USER:-}"
 SSH_PUBLIC_KEYS="${SSH_PUBLIC_KEYS:-}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 readonly BEGIN_MARK="# BEGIN sentry-deploy managed keys"
 readonly END_MARK="# END sentry-deploy managed keys"

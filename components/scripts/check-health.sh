@@ -22,10 +22,8 @@ HEALTH_TIMEOUT_SECONDS="${HEALTH_TIMEOUT_SECONDS:-600}"
 HEALTH_INTERVAL_SECONDS="${HEALTH_INTERVAL_SECONDS:-5}"
 SENTRY_DIR="${SENTRY_DIR:-}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 [[ "$HEALTH_URL" =~ ^https?://[^[:space:]/]+(/[^[:space:]]*)?$ ]] ||
   die "HEALTH_URL='$HEALTH_URL' is not an http(s) URL, e.g. http://127.0.0.1:9000/_health/"

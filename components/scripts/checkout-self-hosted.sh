@@ -44,10 +44,8 @@ SENTRY_HARD_STOPS="${SENTRY_HARD_STOPS:-23.6.2 23.11.0 24.8.0 25.5.1 26.5.0 26.5
 SENTRY_KNOWN_BAD_VERSIONS="${SENTRY_KNOWN_BAD_VERSIONS:-25.12.0 26.3.0 26.4.0}"
 GIT_TIMEOUT_SECONDS="${GIT_TIMEOUT_SECONDS:-600}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 readonly VERSION_RE='^[0-9]{2}\.([1-9]|1[0-2])\.[0-9]+$'
 is_version() { [[ "$1" =~ $VERSION_RE ]]; }

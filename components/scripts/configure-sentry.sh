@@ -77,10 +77,8 @@ SENTRY_MAIL_FROM="${SENTRY_MAIL_FROM:-}"
 SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY:-}"
 SENTRY_BEHIND_TLS_PROXY="${SENTRY_BEHIND_TLS_PROXY:-false}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 readonly BEGIN_TAG="# BEGIN configure-sentry.sh managed block"
 readonly END_TAG="# END configure-sentry.sh managed block"

@@ -32,10 +32,8 @@ SENTRY_DIR="${SENTRY_DIR:-}"
 SENTRY_ADMIN_EMAIL="${SENTRY_ADMIN_EMAIL:-}"
 EXEC_TIMEOUT_SECONDS="${EXEC_TIMEOUT_SECONDS:-300}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
 [[ -n "$SENTRY_ADMIN_EMAIL" ]] || die "SENTRY_ADMIN_EMAIL is required: the superuser's email address, e.g. ops@example.com"

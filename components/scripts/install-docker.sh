@@ -46,10 +46,8 @@ MIN_COMPOSE_VERSION="${MIN_COMPOSE_VERSION:-2.32.2}"
 DOCKER_APT_REPO_URL="${DOCKER_APT_REPO_URL:-https://download.docker.com/linux}"
 DOCKER_START_WAIT_SECONDS="${DOCKER_START_WAIT_SECONDS:-60}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 # ---------------------------------------------------------------- validation
 require_abs_path DOCKER_DATA_ROOT "$DOCKER_DATA_ROOT" /data/docker

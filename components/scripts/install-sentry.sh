@@ -41,10 +41,8 @@ SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
 INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 # ---------------------------------------------------------------- validation
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted

@@ -45,10 +45,8 @@ DATA_FS_TYPE="${DATA_FS_TYPE:-ext4}"
 DEVICE_WAIT_SECONDS="${DEVICE_WAIT_SECONDS:-300}"
 SWAP_SIZE_GB="${SWAP_SIZE_GB:-0}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 # ---------------------------------------------------------------- validation
 require_abs_path DATA_DIR "$DATA_DIR" /data

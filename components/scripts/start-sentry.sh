@@ -32,10 +32,8 @@ SENTRY_DIR="${SENTRY_DIR:-}"
 SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 COMPOSE_WAIT_TIMEOUT_SECONDS="${COMPOSE_WAIT_TIMEOUT_SECONDS:-1200}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
 require_abs_path SENTRY_STATE_DIR "$SENTRY_STATE_DIR" /data/sentry-deploy

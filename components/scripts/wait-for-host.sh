@@ -20,10 +20,8 @@ readonly SCRIPT=wait-for-host
 HOST_ROOT="${HOST_ROOT:-}"
 CLOUD_INIT_TIMEOUT_SECONDS="${CLOUD_INIT_TIMEOUT_SECONDS:-900}"
 
-# log, die, require_abs_path, require_seconds, wait_with_heartbeat: from lib.sh,
-# which sits beside this script (here and on the host).
 # shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
 require_seconds CLOUD_INIT_TIMEOUT_SECONDS "$CLOUD_INIT_TIMEOUT_SECONDS" 900
 

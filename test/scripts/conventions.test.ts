@@ -69,7 +69,7 @@ describe("host script conventions", () => {
     it("sources lib.sh from its own directory, after naming itself, and nothing else", () => {
       const code = text.split("\n").filter((l) => !l.trimStart().startsWith("#"));
       const sourced = code.filter((l) => /^\s*(source|\.)\s/.test(l));
-      expect(sourced).toEqual(['. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"']);
+      expect(sourced).toEqual(['. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script']);
       expect(text.indexOf(`readonly SCRIPT=${name.replace(/\.sh$/, "")}\n`)).toBeGreaterThan(0);
       expect(text.indexOf("readonly SCRIPT=")).toBeLessThan(text.indexOf(sourced[0]));
     });
