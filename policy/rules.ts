@@ -34,7 +34,6 @@ export interface PolicyResource {
 /** A plan: the stack name and every resource the program registers. */
 export interface PolicyPlan {
     stack: string;
-    project?: string;
     resources: readonly PolicyResource[];
 }
 
@@ -816,21 +815,19 @@ export const RULES: readonly Rule[] = [
 ];
 
 export interface CheckOptions {
-    project?: string;
     settings?: Partial<PolicySettings>;
-    rules?: readonly Rule[];
 }
 
 /** Evaluates every rule against every resource of an offline plan. */
 export function checkPlan(plan: PolicyPlan, options: CheckOptions = {}): Violation[] {
     const context: PolicyContext = {
         stack: plan.stack,
-        project: options.project ?? plan.project ?? DEFAULT_PROJECT,
+        project: DEFAULT_PROJECT,
         resources: plan.resources,
         settings: { ...POLICY_SETTINGS, ...(options.settings ?? {}) },
     };
     const violations: Violation[] = [];
-    for (const rule of options.rules ?? RULES) {
+    for (const rule of RULES) {
         for (const resource of plan.resources) {
             for (const message of rule.check(resource, context)) {
                 violations.push({ resource: resource.name, type: resource.type, rule: rule.name, enforcementLevel: rule.enforcementLevel, message });
