@@ -14,8 +14,12 @@ async function trialPlan(name: string) {
 }
 
 describe("a trial stack's offline plan", () => {
+    // Each plan evaluates the whole program under mocks: build "demo" once, for every test that reads it.
+    let demoPlan: ReturnType<typeof trialPlan> | undefined;
+    const demo = () => (demoPlan ??= trialPlan("demo"));
+
     it("names every resource and every Name tag after the trial", async () => {
-        const plan = await trialPlan("demo");
+        const plan = await demo();
         expect(plan.resources.length).toBeGreaterThan(20);
         for (const r of plan.resources) {
             expect(r.name, r.type).toMatch(/^sentry-demo(-|$)/);
@@ -31,7 +35,7 @@ describe("a trial stack's offline plan", () => {
     });
 
     it("tags every AWS resource that takes tags as a trial that expires", async () => {
-        const plan = await trialPlan("demo");
+        const plan = await demo();
         const tagged = plan.resources.filter((r) => r.inputs.tags);
         expect(tagged.length).toBeGreaterThan(15);
         for (const r of tagged) {
@@ -41,7 +45,7 @@ describe("a trial stack's offline plan", () => {
     });
 
     it("protects and retains nothing, so destroy leaves nothing billed", async () => {
-        const plan = await trialPlan("demo");
+        const plan = await demo();
         expect(plan.resources.filter((r) => r.protect || r.retainOnDelete).map((r) => r.name)).toEqual([]);
         const host = plan.resources.find((r) => r.type === "aws:ec2/instance:Instance")!;
         expect(host.inputs.disableApiTermination).not.toBe(true);
