@@ -39,12 +39,10 @@ export function createSentryStack(config: StackConfig): StackOutputs {
 
     if (config.placement.kind === "existing") {
         const p = config.placement;
-        const publicUrl = config.sentry.publicUrl ?? `http://${p.address}:${config.sentry.webPort}`;
         const provisioner = new SentryProvisioner(name, {
             connection: { host: p.address, port: p.port, user: p.user, privateKey: p.privateKey },
             storage: { dataDir: p.dataDir, device: p.dataDevice },
             sentry: config.sentry,
-            publicUrl,
             adminPassword: config.adminPassword,
             sshPublicKeys: p.sshPublicKeys,
             deployedVersion: previous,

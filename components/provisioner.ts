@@ -13,7 +13,7 @@ export interface SentrySettings {
     version: string;
     /** Git URL of getsentry/self-hosted (or a mirror of it). */
     repoUrl: string;
-    /** Public origin users type; undefined means "http://<public address>:<webPort>". */
+    /** Public origin users type; undefined means "http://<connection host>:<webPort>". */
     publicUrl?: string;
     /** Further origins allowed to POST forms (CSRF_TRUSTED_ORIGINS), e.g. an internal name. */
     csrfTrustedOrigins: string[];
@@ -65,8 +65,6 @@ export interface SentryProvisionerArgs {
     connection: HostConnection;
     storage: DataStorage;
     sentry: SentrySettings;
-    /** The resolved public origin (system.url-prefix). */
-    publicUrl: pulumi.Input<string>;
     adminPassword: pulumi.Input<string>;
     /** Extra public keys for humans, kept in a managed block of the SSH user's authorized_keys. */
     sshPublicKeys: string[];
@@ -208,9 +206,12 @@ export class SentryProvisioner extends pulumi.ComponentResource {
         // A new VM takes minutes to answer SSH: the first step dials patiently; later steps
         // run on a host already known to answer.
         const firstConnection = { ...connection, dialErrorLimit: 120, perDialTimeout: 15 };
+        // The origin users type (system.url-prefix); by default the address we connect to.
+        const publicUrl =
+            args.sentry.publicUrl !== undefined ? pulumi.output(args.sentry.publicUrl) : pulumi.interpolate`http://${args.connection.host}:${args.sentry.webPort}`;
 
         const envs = pulumi
-            .all([pulumi.output(args.publicUrl), pulumi.output(args.storage.volumeId)])
+            .all([publicUrl, pulumi.output(args.storage.volumeId)])
             .apply(([publicUrl, volumeId]) =>
                 stepEnvironments({
                     storage: { dataDir: args.storage.dataDir, volumeId, volumeSizeGb: args.storage.volumeSizeGb, device: args.storage.device },
@@ -262,7 +263,7 @@ export class SentryProvisioner extends pulumi.ComponentResource {
         }
         this.steps = steps as Record<StepName, command.remote.Command>;
         // The URL is only worth handing out once the health check has passed.
-        this.url = pulumi.all([pulumi.output(args.publicUrl), this.steps["check-health"].stdout]).apply(([u]) => u);
+        this.url = pulumi.all([publicUrl, this.steps["check-health"].stdout]).apply(([u]) => u);
         this.registerOutputs({ url: this.url });
     }
 }

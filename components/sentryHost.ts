@@ -266,14 +266,12 @@ export class SentryHost extends pulumi.ComponentResource {
         }
 
         const publicIp = eip.publicIp;
-        const publicUrl = args.sentry.publicUrl ? pulumi.output(args.sentry.publicUrl) : pulumi.interpolate`http://${publicIp}:${args.sentry.webPort}`;
         this.provisioner = new SentryProvisioner(
             n("provision"),
             {
                 connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
                 storage: { dataDir: DATA_DIR, volumeId: dataVolume.id, volumeSizeGb: args.dataVolume.sizeGb },
                 sentry: args.sentry,
-                publicUrl,
                 adminPassword: args.adminPassword,
                 sshPublicKeys: args.sshPublicKeys,
                 deployedVersion: args.deployedVersion,
