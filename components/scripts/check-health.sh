@@ -61,13 +61,14 @@ done
 if [[ -n "$SENTRY_DIR" && -f "$HOST_ROOT$SENTRY_DIR/docker-compose.yml" ]]; then
   (
     cd "$HOST_ROOT$SENTRY_DIR"
-    unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST COMPOSE_ENV_FILES
-    env_files=(--env-file .env)
-    [[ -f .env.custom ]] && env_files+=(--env-file .env.custom)
-    echo "----- docker compose ps -----"
-    docker compose --ansi never "${env_files[@]}" ps --all --format 'table {{.Service}}\t{{.State}}\t{{.Status}}' || true
+    unset_compose_overrides
+    compose=("${SENTRY_COMPOSE[@]}")
+    # Before configure-sentry.sh has run there is no .env.custom: drop its
+    # --env-file (the last two words) and use .env alone.
+    [[ -f .env.custom ]] || compose=("${compose[@]:0:${#compose[@]}-2}")
+    compose_ps_report "${compose[@]}"
     echo "----- last log lines of web and nginx -----"
-    docker compose --ansi never "${env_files[@]}" logs --no-color --tail 30 web nginx || true
+    "${compose[@]}" logs --no-color --tail 30 web nginx || true
   ) >&2
 fi
 die "Sentry did not answer 200 'ok' at $HEALTH_URL within ${HEALTH_TIMEOUT_SECONDS}s ($attempts attempts; last: $last). Check the containers: docker compose --env-file .env --env-file .env.custom ps"

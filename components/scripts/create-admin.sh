@@ -52,13 +52,13 @@ dir="$HOST_ROOT$SENTRY_DIR"
 [[ -f "$dir/docker-compose.yml" && -f "$dir/.env.custom" ]] ||
   die "$SENTRY_DIR is not a configured self-hosted checkout (docker-compose.yml or .env.custom missing); run checkout-self-hosted.sh and configure-sentry.sh first"
 cd "$dir"
-unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST COMPOSE_ENV_FILES
+unset_compose_overrides
 
 rc=0
 # printf is a bash builtin: the password appears in no process's argv.
 output="$(
   printf '%s\n%s\n' "$password" "$password" |
-    timeout "$EXEC_TIMEOUT_SECONDS" docker compose --ansi never --env-file .env --env-file .env.custom \
+    timeout "$EXEC_TIMEOUT_SECONDS" "${SENTRY_COMPOSE[@]}" \
       exec -T web sentry createuser --email "$SENTRY_ADMIN_EMAIL" --superuser 2>&1
 )" || rc=$?
 output="${output//"$password"/********}"

@@ -86,10 +86,10 @@ if [[ -f "$state/installed-version" ]]; then previous_version="$(tr -d '[:space:
 logfile="$state/install-$SENTRY_VERSION.log"
 log "running install.sh for $SENTRY_VERSION ($SENTRY_PROFILE${previous_version:+, upgrading from $previous_version}); this takes 20-30 minutes. Log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
 
-# Variables that the installer (and compose) would take over .env.custom if
-# they were set in this environment.
-unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST \
-  SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOWNTIME
+# Variables that the installer (and compose) would take over .env.custom and
+# over its flags if they were set in this environment.
+unset_compose_overrides
+unset SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOWNTIME
 
 # The installer's output goes to its log; this line, every INSTALL_HEARTBEAT_SECONDS, is
 # what `pulumi up` shows meanwhile.

@@ -17,6 +17,15 @@
 #   wait_with_heartbeat PID EVERY REPORT wait for the background job PID and return its
 #                                        exit status; meanwhile call the function REPORT
 #                                        with the seconds elapsed, every EVERY seconds
+#   SENTRY_COMPOSE                       readonly array: the compose command for the
+#                                        self-hosted checkout (run it from there), e.g.
+#                                        "${SENTRY_COMPOSE[@]}" up; an array, so `timeout`
+#                                        can run it too
+#   unset_compose_overrides              unset the variables .env.custom manages, which
+#                                        compose (and install.sh) would take over it
+#   compose_ps_report COMPOSE...         "----- docker compose ps -----" and the state of
+#                                        every service on stdout, via the compose command
+#                                        COMPOSE...; never fails
 #   HOST_ROOT                            for tests only; leave empty (read by the scripts,
 #                                        not here: the prefix of every absolute host path)
 
@@ -57,4 +66,20 @@ wait_with_heartbeat() {
   done
   wait "$pid" || rc=$?
   return "$rc"
+}
+
+# Plain `docker compose` reads only .env and would silently drop the overrides
+# in .env.custom (e.g. switch errors-only back to feature-complete).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly SENTRY_COMPOSE=(docker compose --ansi never --env-file .env --env-file .env.custom)
+
+# Compose takes variables from its environment over the env files: keep the ones
+# .env.custom manages out of it.
+unset_compose_overrides() {
+  unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST COMPOSE_ENV_FILES
+}
+
+compose_ps_report() {
+  echo "----- docker compose ps -----"
+  "$@" ps --all --format 'table {{.Service}}\t{{.State}}\t{{.Status}}' || true
 }

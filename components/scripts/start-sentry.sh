@@ -46,10 +46,7 @@ state="$HOST_ROOT$SENTRY_STATE_DIR"
 [[ -f "$state/installed" ]] || die "$SENTRY_STATE_DIR/installed is missing: Sentry was never installed here; run install-sentry.sh first"
 cd "$dir"
 
-# Compose takes variables from this environment over the env files: keep the
-# ones .env.custom manages out of it.
-unset COMPOSE_PROFILES SENTRY_BIND SENTRY_EVENT_RETENTION_DAYS SENTRY_MAIL_HOST COMPOSE_ENV_FILES
-dc() { docker compose --ansi never --env-file .env --env-file .env.custom "$@"; }
+unset_compose_overrides
 
 stamp_file="$state/started-config.sha256"
 checksum="$(
@@ -78,13 +75,12 @@ report_compose() { log "still waiting for services to turn healthy ($1 s of at m
 start=$SECONDS
 rc=0
 timeout --kill-after=60 "$((COMPOSE_WAIT_TIMEOUT_SECONDS + 600))" \
-  docker compose --ansi never --env-file .env --env-file .env.custom "${up_args[@]}" >"$state/start.log" 2>&1 </dev/null &
+  "${SENTRY_COMPOSE[@]}" "${up_args[@]}" >"$state/start.log" 2>&1 </dev/null &
 compose=$!
 wait_with_heartbeat "$compose" 60 report_compose || rc=$?
 if ((rc != 0)); then
   tail -n 20 "$state/start.log" >&2 || true
-  echo "----- docker compose ps -----" >&2
-  dc ps --all --format 'table {{.Service}}\t{{.State}}\t{{.Status}}' >&2 || true
+  compose_ps_report "${SENTRY_COMPOSE[@]}" >&2
   die "docker compose up failed (exit $rc) after $((SECONDS - start))s; full output in $SENTRY_STATE_DIR/start.log. Inspect with: cd $SENTRY_DIR && docker compose --env-file .env --env-file .env.custom logs <service>"
 fi
 
