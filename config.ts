@@ -11,6 +11,7 @@ import {
     dataVolumeSizeProblem,
     emailProblem,
     gp3PerformanceProblem,
+    isDataDir,
     isIsoUtc,
     originProblem,
     sentryVersionProblem,
@@ -326,7 +327,7 @@ function parseExistingPlacement(r: Reader, source: ConfigSource, sshPublicKeys: 
         r.fail("existingHost.user", user, "must be a Unix user name", "pulumi config set --path sentry:existingHost.user ubuntu");
     }
     const dataDir = typeof host.dataDir === "string" ? host.dataDir : "/data";
-    if (!/^\/[A-Za-z0-9._/-]+$/.test(dataDir) || dataDir === "/") {
+    if (!isDataDir(dataDir)) {
         r.fail("existingHost.dataDir", dataDir, "must be an absolute directory other than /", "pulumi config set --path sentry:existingHost.dataDir /data");
     }
     const dataDevice = typeof host.dataDevice === "string" ? host.dataDevice : undefined;

@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { digest, readScript, renderStepCommand } from "./render";
 import { SentryProfile } from "./sizing";
-import { emailProblem, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "./validation";
+import { emailProblem, isDataDir, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "./validation";
 import { HARD_STOPS, KNOWN_BAD_VERSIONS, upgradePathProblem } from "./versions";
 
 export interface SentrySettings {
@@ -179,7 +179,7 @@ export function validateProvisionerArgs(args: SentryProvisionerArgs): string[] {
         s.publicUrl === undefined ? undefined : originProblem(s.publicUrl),
         ...s.csrfTrustedOrigins.map(originProblem),
         ...args.sshPublicKeys.map(sshPublicKeyProblem),
-        /^\/[A-Za-z0-9._/-]+$/.test(args.storage.dataDir) && args.storage.dataDir !== "/" ? undefined : `dataDir "${args.storage.dataDir}" must be an absolute directory other than /`,
+        isDataDir(args.storage.dataDir) ? undefined : `dataDir "${args.storage.dataDir}" must be an absolute directory other than /`,
         args.storage.volumeId !== undefined && args.storage.device !== undefined ? "give either a volume id or a device, not both" : undefined,
     ];
     return problems.filter((p): p is string => p !== undefined);

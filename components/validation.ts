@@ -147,6 +147,11 @@ export function originProblem(value: string): Problem {
     return undefined;
 }
 
+/** An absolute directory path of plain characters, other than / itself. */
+export function isDataDir(value: string): boolean {
+    return /^\/[A-Za-z0-9._/-]+$/.test(value) && value !== "/";
+}
+
 export function emailProblem(value: string): Problem {
     if (!/^[^\s@'"\\$`]+@[^\s@'"\\$`]+\.[^\s@'"\\$`]+$/.test(value)) {
         return `"${value}" is not an email address`;
