@@ -28,7 +28,8 @@ const SENTRY_DIR = `${DATA_DIR}/self-hosted`;
 const STATE_DIR = `${DATA_DIR}/sentry-deploy`;
 const RECORD = "/var/lib/sentry-e2e/record";
 const INSTALL_FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
-const STEP_TIMEOUT = 10 * 60_000;
+// A pulumi command is killed after this long (a step or hook fails after the same: vitest.config.ts).
+const COMMAND_TIMEOUT = 10 * 60_000;
 
 describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
     const keep = process.env.E2E_KEEP === "1";
@@ -59,7 +60,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
     };
 
     const pulumi = (label: string, args: string[], opts: RunOptions = {}): Promise<RunResult> =>
-        runner.run(`pulumi-${label}`, path.join(BIN, "pulumi"), [...args, "--non-interactive"], { cwd: project, env, timeoutMs: STEP_TIMEOUT, ...opts });
+        runner.run(`pulumi-${label}`, path.join(BIN, "pulumi"), [...args, "--non-interactive"], { cwd: project, env, timeoutMs: COMMAND_TIMEOUT, ...opts });
 
     /** An engine operation with its event log and engine log (-v=5: see the README on -v >= 7). */
     const operation = async (label: string, args: string[], opts: RunOptions = {}) => {
@@ -110,7 +111,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         await configSet("sentry:selfHostedRepoUrl", repoUrl);
         // No swap file: swapon inside the test host would add swap to this very machine.
         await configSet("sentry:swapSizeGb", "0", ["--type", "int"]);
-    }, STEP_TIMEOUT);
+    });
 
     afterAll(async () => {
         sampler?.stop();
@@ -124,7 +125,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         }
     }, 60_000);
 
-    const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn, STEP_TIMEOUT);
+    const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn);
 
     step("first `pulumi up` provisions the host over SSH (26.7.2, errors-only)", async () => {
         const { result, events } = await up("up-1");

@@ -154,7 +154,6 @@ HOST_KEY=$dir/id_ed25519
 HOST_NS=$ns
 HOST_ROOT=$root
 HOST_VETH=$veth_out
-HOST_DIR=$dir
 EOF
 
     # The holder: PID 1 of the host's PID namespace, owner of its mount namespace. It mounts

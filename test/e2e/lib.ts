@@ -26,8 +26,6 @@ export interface RunOptions {
     timeoutMs?: number;
     /** Non-zero exit is returned instead of thrown. */
     allowFail?: boolean;
-    /** Called once the child has started. */
-    onSpawn?: (pid: number) => void;
 }
 
 let logCounter = 0;
@@ -49,9 +47,6 @@ export class Runner {
                 env: opts.env ?? process.env,
                 stdio: ["pipe", "pipe", "pipe"],
             });
-            if (child.pid !== undefined) {
-                opts.onSpawn?.(child.pid);
-            }
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -136,10 +131,6 @@ export class Host {
 
     readOr(file: string, fallback: string): string {
         return fs.existsSync(path.join(this.info.root, file)) ? this.read(file) : fallback;
-    }
-
-    exists(file: string): boolean {
-        return fs.existsSync(path.join(this.info.root, file));
     }
 
     lines(file: string): string[] {
@@ -296,21 +287,17 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs: num
 export class Scenario {
     failed = false;
 
-    step(name: string, fn: () => Promise<void>, timeoutMs?: number): void {
-        it(
-            name,
-            async (ctx) => {
-                if (this.failed) {
-                    ctx.skip();
-                }
-                try {
-                    await fn();
-                } catch (err) {
-                    this.failed = true;
-                    throw err;
-                }
-            },
-            timeoutMs,
-        );
+    step(name: string, fn: () => Promise<void>): void {
+        it(name, async (ctx) => {
+            if (this.failed) {
+                ctx.skip();
+            }
+            try {
+                await fn();
+            } catch (err) {
+                this.failed = true;
+                throw err;
+            }
+        });
     }
 }
