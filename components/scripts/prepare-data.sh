@@ -81,7 +81,6 @@ readonly FSTAB="$HOST_ROOT/etc/fstab"
 readonly MOUNTS="$HOST_ROOT/proc/self/mounts"
 readonly SWAPS="$HOST_ROOT/proc/swaps"
 readonly FS_LABEL=sentry-data
-fstab_changed=0
 
 # ------------------------------------------------------------------- helpers
 
@@ -127,7 +126,8 @@ find_volume_device() {
 }
 
 # Replaces (in place) or appends the fstab line whose field $1 equals $2 with
-# line $3; an empty $3 removes it. Writes only when the content changes.
+# line $3; an empty $3 removes it. Writes only when the content changes, and
+# then lets systemd regenerate its mount units from fstab.
 fstab_set() {
   local field="$1" key="$2" newline="$3" tmp
   mkdir -p "$(dirname "$FSTAB")"
@@ -145,8 +145,10 @@ fstab_set() {
   [[ -e "$FSTAB.before-$SCRIPT" ]] || cp -p "$FSTAB" "$FSTAB.before-$SCRIPT"
   chmod 0644 "$tmp"
   mv -f "$tmp" "$FSTAB"
-  fstab_changed=1
   log "updated /etc/fstab for $key"
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl daemon-reload
+  fi
 }
 
 mounted_source() { # prints the source mounted at $1, if any
@@ -155,13 +157,6 @@ mounted_source() { # prints the source mounted at $1, if any
 
 swap_active() {
   awk -v f="$1" 'NR > 1 && $1 == f { found = 1 } END { exit !found }' "$SWAPS" 2>/dev/null
-}
-
-reload_systemd_if_fstab_changed() {
-  if ((fstab_changed)) && command -v systemctl >/dev/null 2>&1; then
-    systemctl daemon-reload
-    fstab_changed=0
-  fi
 }
 
 # -------------------------------------------------------------- block device
@@ -217,7 +212,6 @@ if [[ -n "$DEVICE" ]]; then
   pass=0
   [[ "$fs_type" == ext* ]] && pass=2
   fstab_set 2 "$DATA_DIR" "UUID=$uuid $DATA_DIR $fs_type defaults,nofail 0 $pass"
-  reload_systemd_if_fstab_changed
 
   current="$(mounted_source "$MOUNT_POINT")"
   if [[ -n "$current" ]]; then
@@ -281,7 +275,6 @@ if ((SWAP_SIZE_GB > 0)); then
   fi
   [[ "$(stat -c %a "$swapfile")" == 600 ]] || chmod 0600 "$swapfile"
   fstab_set 1 "$DATA_DIR/swapfile" "$DATA_DIR/swapfile none swap sw,nofail 0 0"
-  reload_systemd_if_fstab_changed
   if ! swap_active "$swapfile"; then
     swapon "$swapfile"
     log "swap file enabled"
@@ -289,7 +282,6 @@ if ((SWAP_SIZE_GB > 0)); then
 else
   if [[ -e "$swapfile" ]] && swap_active "$swapfile"; then swapoff "$swapfile"; fi
   fstab_set 1 "$DATA_DIR/swapfile" ""
-  reload_systemd_if_fstab_changed
   if [[ -e "$swapfile" ]]; then
     rm -f "$swapfile"
     log "removed swap file (SWAP_SIZE_GB=0)"
