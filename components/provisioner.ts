@@ -225,8 +225,9 @@ export class SentryProvisioner extends pulumi.ComponentResource {
         const steps: Partial<Record<StepName, command.remote.Command>> = {};
         const revision: Partial<Record<StepName, pulumi.Output<string>>> = {};
         let previous: command.remote.Command | undefined;
+        const lib = readScript("lib.sh");
         for (const step of STEPS) {
-            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], readScript("lib.sh")));
+            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], lib));
             if (step === "checkout-self-hosted" && args.sentry.checkUpgradePath && args.deployedVersion !== undefined) {
                 // Refuse a bad upgrade at preview, before any command touches the host. The
                 // script checks again on the host, where the installed version is certain.
