@@ -27,7 +27,8 @@ export function parseUrn(urn: string): { stack: string; project: string; type: s
 
 /**
  * The settings a run uses: policy/settings.ts, overridden by `--policy-pack-config`. Only the
- * web rule declares a config schema, so other policies' getConfig() return nothing useful.
+ * rules marked usesSettings (the web rule) declare a config schema, so other policies'
+ * getConfig() return nothing useful.
  */
 function settingsFrom(config: Partial<PolicySettings> | undefined): PolicySettings {
     return {
@@ -80,7 +81,7 @@ function common(rule: Rule) {
         enforcementLevel: rule.enforcementLevel,
         remediationSteps: rule.remediation,
         tags: rule.controls.length > 0 ? rule.controls : undefined,
-        ...(rule.name === "public-ingress-web-only" ? { configSchema: SETTINGS_SCHEMA } : {}),
+        ...(rule.usesSettings ? { configSchema: SETTINGS_SCHEMA } : {}),
     };
 }
 

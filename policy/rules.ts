@@ -61,6 +61,11 @@ export interface Rule {
      * "stack": needs the other resources too; the engine runs it once over the whole stack.
      */
     scope: "resource" | "stack";
+    /**
+     * Reads context.settings (policy/settings.ts). In the engine, only such rules take the
+     * settings schema, so only they can be overridden with `--policy-pack-config`.
+     */
+    usesSettings?: boolean;
     /** Returns one message per problem; an empty list means the resource complies. */
     check(resource: PolicyResource, context: PolicyContext): string[];
 }
@@ -457,6 +462,7 @@ const publicWebOnly: Rule = {
     enforcementLevel: "mandatory",
     controls: ["Security Hub EC2.53 (only intended ports public)", "CIS AWS 5.2"],
     scope: "resource",
+    usesSettings: true,
     check(r, ctx) {
         const problems: string[] = [];
         const publicAllowed = ctx.settings.publicWebStacks.includes(ctx.stack);

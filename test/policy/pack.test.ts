@@ -49,6 +49,11 @@ describe("policy pack adapter", () => {
         }
     });
 
+    it("gives the settings schema to exactly the rules that use the settings: the web rule", () => {
+        expect(RULES.filter((r) => r.usesSettings).map((r) => r.name)).toEqual(["public-ingress-web-only"]);
+        expect(policies.filter((p) => p.configSchema !== undefined).map((p) => p.name)).toEqual(["public-ingress-web-only"]);
+    });
+
     it("parses stack and project from the URN", () => {
         expect(parseUrn("urn:pulumi:demo-1::sentry::sentry:aws:SentryHost$aws:ec2/eip:Eip::sentry-demo-1-eip")).toEqual({
             stack: "demo-1",

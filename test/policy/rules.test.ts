@@ -1,7 +1,7 @@
 // Every rule gets a plan that passes it and a plan that breaks it.
 import { describe, expect, it } from "vitest";
 import { blockingViolations, checkPlan, formatViolations, ingressOf, PolicyPlan, PolicyResource, RULES, Violation } from "../../policy/rules";
-import { POLICY_SETTINGS } from "../../policy/settings";
+import { POLICY_SETTINGS, PolicySettings } from "../../policy/settings";
 import { find, stackPlan, withExtra, withResource, without } from "./fixtures";
 import { isOpenToWorld } from "../../components/validation";
 
@@ -138,6 +138,23 @@ describe("rules", () => {
         const plan = stackPlan("staging", { webCidrs: ["0.0.0.0/0"] });
         expect(checkPlan(plan, { settings: { publicWebStacks: ["staging"] } }).filter((v) => v.rule === "public-ingress-web-only")).toEqual([]);
         expect(POLICY_SETTINGS.publicWebStacks).toEqual(["prod"]);
+    });
+    it("only rules marked usesSettings read the settings (only they get --policy-pack-config in the engine)", () => {
+        const unreadable = new Proxy({} as PolicySettings, {
+            get() {
+                throw new Error("read the settings");
+            },
+        });
+        const plan = stackPlan("staging", { webCidrs: ["0.0.0.0/0"] });
+        const context = { stack: plan.stack, project: "sentry", resources: plan.resources, settings: unreadable };
+        const web = find(plan, "web-0");
+        for (const rule of RULES) {
+            if (rule.usesSettings) {
+                expect(() => rule.check(web, context), rule.name).toThrow("read the settings");
+            } else {
+                expect(() => plan.resources.forEach((r) => rule.check(r, context)), rule.name).not.toThrow();
+            }
+        }
     });
 
     pair(
