@@ -30,7 +30,13 @@ export function parseUrn(urn: string): { stack: string; project: string; type: s
  * rules marked usesSettings (the web rule) declare a config schema, so other policies'
  * getConfig() return nothing useful.
  */
-function settingsFrom(config: Partial<PolicySettings> | undefined): PolicySettings {
+function settingsOf(args: ResourceValidationArgs | StackValidationArgs): PolicySettings {
+    let config: Partial<PolicySettings> | undefined;
+    try {
+        config = args.getConfig<Partial<PolicySettings>>();
+    } catch {
+        config = undefined;
+    }
     return {
         publicWebStacks: Array.isArray(config?.publicWebStacks) ? config.publicWebStacks : POLICY_SETTINGS.publicWebStacks,
         webPorts: Array.isArray(config?.webPorts) ? config.webPorts : POLICY_SETTINGS.webPorts,
@@ -43,14 +49,6 @@ const SETTINGS_SCHEMA: PolicyConfigSchema = {
         webPorts: { type: "array", items: { type: "integer" }, default: POLICY_SETTINGS.webPorts },
     },
 };
-
-function safeConfig(getConfig: () => Partial<PolicySettings>): Partial<PolicySettings> | undefined {
-    try {
-        return getConfig();
-    } catch {
-        return undefined;
-    }
-}
 
 /** Builds the rules' view of the resource the engine is about to create or update. */
 export function fromResourceArgs(args: ResourceValidationArgs): PolicyResource {
@@ -90,8 +88,7 @@ export function toResourcePolicy(rule: Rule): ResourceValidationPolicy {
         ...common(rule),
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
             const resource = fromResourceArgs(args);
-            const settings = settingsFrom(safeConfig(() => args.getConfig<Partial<PolicySettings>>()));
-            for (const message of rule.check(resource, contextFor(args.urn, [resource], settings))) {
+            for (const message of rule.check(resource, contextFor(args.urn, [resource], settingsOf(args)))) {
                 report(message);
             }
         },
@@ -103,9 +100,8 @@ export function toStackPolicy(rule: Rule): StackValidationPolicy {
         ...common(rule),
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
             const resources = args.resources.map(fromStackResource);
-            const settings = settingsFrom(safeConfig(() => args.getConfig<Partial<PolicySettings>>()));
             const first = resources.find((r) => r.urn)?.urn;
-            const context = contextFor(first, resources, settings);
+            const context = contextFor(first, resources, settingsOf(args));
             for (const resource of resources) {
                 for (const message of rule.check(resource, context)) {
                     report(`${resource.name}: ${message}`, resource.urn);
