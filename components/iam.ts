@@ -7,3 +7,11 @@ export function assumeRolePolicyFor(service: string): string {
         Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
     });
 }
+
+/**
+ * An IAM namePrefix: `base-`, cut to 38 characters (the provider appends a 26-character
+ * unique suffix, and a role name may have at most 64).
+ */
+export function iamNamePrefix(base: string): string {
+    return `${base}-`.slice(0, 38);
+}

@@ -2,7 +2,7 @@
 // between staging and prod is the point), or an existing VPC and public subnet.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicyFor } from "./iam";
+import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import { childName, resourceTags, StackIdentity } from "./tags";
 
 export type NetworkSpec =
@@ -59,7 +59,7 @@ export function createNetwork(name: string, spec: NetworkSpec, identity: StackId
     const flowRole = new aws.iam.Role(
         childName(name, "flow-logs-role"),
         {
-            namePrefix: `sentry-${identity.stack}-flow-`.slice(0, 38),
+            namePrefix: iamNamePrefix(`sentry-${identity.stack}-flow`),
             assumeRolePolicy: assumeRolePolicyFor("vpc-flow-logs.amazonaws.com"),
             tags: tags("flow-logs-role"),
         },

@@ -2,7 +2,7 @@
 // SentryProvisioner that turns the host into a running Sentry.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicyFor } from "./iam";
+import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
 import { SentryProvisioner, SentrySettings } from "./provisioner";
@@ -149,14 +149,14 @@ export class SentryHost extends pulumi.ComponentResource {
         const role = new aws.iam.Role(
             n("role"),
             {
-                namePrefix: `${n("host")}-`.slice(0, 38),
+                namePrefix: iamNamePrefix(n("host")),
                 assumeRolePolicy: assumeRolePolicyFor("ec2.amazonaws.com"),
                 tags: tags("role"),
             },
             parent,
         );
         new aws.iam.RolePolicyAttachment(n("ssm"), { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, parent);
-        const profile = new aws.iam.InstanceProfile(n("profile"), { namePrefix: `${n("host")}-`.slice(0, 38), role: role.name, tags: tags("profile") }, parent);
+        const profile = new aws.iam.InstanceProfile(n("profile"), { namePrefix: iamNamePrefix(n("host")), role: role.name, tags: tags("profile") }, parent);
 
         const instance = new aws.ec2.Instance(
             n("host"),
@@ -230,7 +230,7 @@ export class SentryHost extends pulumi.ComponentResource {
             const dlmRole = new aws.iam.Role(
                 n("snapshots-role"),
                 {
-                    namePrefix: `${n("snap")}-`.slice(0, 38),
+                    namePrefix: iamNamePrefix(n("snap")),
                     assumeRolePolicy: assumeRolePolicyFor("dlm.amazonaws.com"),
                     tags: tags("snapshots-role"),
                 },
