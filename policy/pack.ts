@@ -50,21 +50,20 @@ const SETTINGS_SCHEMA: PolicyConfigSchema = {
     },
 };
 
-/** Builds the rules' view of the resource the engine is about to create or update. */
-export function fromResourceArgs(args: ResourceValidationArgs): PolicyResource {
+/**
+ * The rules' view of an engine resource: the one a resource policy validates (its
+ * ResourceValidationArgs) or one of a stack policy's resources.
+ */
+function fromEngine(r: Pick<EnginePolicyResource, "type" | "name" | "props" | "opts" | "urn">): PolicyResource {
     return {
-        type: args.type,
-        name: args.name,
-        inputs: args.props,
-        protect: args.opts?.protect === true,
+        type: r.type,
+        name: r.name,
+        inputs: r.props,
+        protect: r.opts?.protect === true,
         // The analyzer protocol does not carry retainOnDelete: unknown here, checked offline.
         retainOnDelete: undefined,
-        urn: args.urn,
+        urn: r.urn,
     };
-}
-
-export function fromStackResource(r: EnginePolicyResource): PolicyResource {
-    return { type: r.type, name: r.name, inputs: r.props, protect: r.opts?.protect === true, retainOnDelete: undefined, urn: r.urn };
 }
 
 function contextFor(urn: string | undefined, resources: readonly PolicyResource[], settings: PolicySettings): PolicyContext {
@@ -83,11 +82,11 @@ function common(rule: Rule) {
     };
 }
 
-export function toResourcePolicy(rule: Rule): ResourceValidationPolicy {
+function toResourcePolicy(rule: Rule): ResourceValidationPolicy {
     return {
         ...common(rule),
         validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-            const resource = fromResourceArgs(args);
+            const resource = fromEngine(args);
             for (const message of rule.check(resource, contextFor(args.urn, [resource], settingsOf(args)))) {
                 report(message);
             }
@@ -95,11 +94,11 @@ export function toResourcePolicy(rule: Rule): ResourceValidationPolicy {
     };
 }
 
-export function toStackPolicy(rule: Rule): StackValidationPolicy {
+function toStackPolicy(rule: Rule): StackValidationPolicy {
     return {
         ...common(rule),
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-            const resources = args.resources.map(fromStackResource);
+            const resources = args.resources.map(fromEngine);
             const first = resources.find((r) => r.urn)?.urn;
             const context = contextFor(first, resources, settingsOf(args));
             for (const resource of resources) {
