@@ -47,10 +47,7 @@ GIT_TIMEOUT_SECONDS="${GIT_TIMEOUT_SECONDS:-600}"
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
 
-readonly VERSION_RE='^[0-9]{2}\.([1-9]|1[0-2])\.[0-9]+$'
-is_version() { [[ "$1" =~ $VERSION_RE ]]; }
-# version_lt A B: true when A < B.
-version_lt() { [[ "$1" != "$2" && "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" == "$1" ]]; }
+is_version() { [[ "$1" =~ $SENTRY_VERSION_RE ]]; }
 
 # ---------------------------------------------------------------- validation
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted

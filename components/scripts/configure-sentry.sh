@@ -84,7 +84,6 @@ readonly BEGIN_TAG="# BEGIN configure-sentry.sh managed block"
 readonly END_TAG="# END configure-sentry.sh managed block"
 readonly OVERRIDE_TAG="# Managed by configure-sentry.sh"
 readonly HOST_RE='([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*'
-readonly EMAIL_RE='^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
 
 # check_origin NAME VALUE [allow_wildcard]: an origin as browsers send it.
 check_origin() {

@@ -37,7 +37,7 @@ EXEC_TIMEOUT_SECONDS="${EXEC_TIMEOUT_SECONDS:-300}"
 
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
 [[ -n "$SENTRY_ADMIN_EMAIL" ]] || die "SENTRY_ADMIN_EMAIL is required: the superuser's email address, e.g. ops@example.com"
-[[ "$SENTRY_ADMIN_EMAIL" =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$ ]] ||
+[[ "$SENTRY_ADMIN_EMAIL" =~ $EMAIL_RE ]] ||
   die "SENTRY_ADMIN_EMAIL='$SENTRY_ADMIN_EMAIL' is not an email address like ops@example.com"
 require_seconds EXEC_TIMEOUT_SECONDS "$EXEC_TIMEOUT_SECONDS" 300
 

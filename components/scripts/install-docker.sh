@@ -80,13 +80,6 @@ readonly DAEMON_JSON="$HOST_ROOT/etc/docker/daemon.json"
 readonly APT_LOG="$HOST_ROOT/var/log/sentry-install-docker.log"
 
 # ------------------------------------------------------------------- helpers
-# version_ge A B: true when version A >= version B ("v" prefix and -/+ suffixes ignored).
-version_ge() {
-  local a="${1#v}" b="${2#v}"
-  a="${a%%[-+~]*}"
-  b="${b%%[-+~]*}"
-  [[ "$(printf '%s\n%s\n' "$b" "$a" | sort -V | head -n 1)" == "$b" ]]
-}
 client_version() { docker version --format '{{.Client.Version}}' 2>/dev/null || true; }
 server_version() { docker version --format '{{.Server.Version}}' 2>/dev/null || true; }
 compose_version() { docker compose version --short 2>/dev/null || true; }
@@ -173,8 +166,8 @@ fi
 # ------------------------------------------------------------------ packages
 client="$(client_version)"
 compose="$(compose_version)"
-if [[ -z "$client" ]] || ! version_ge "$client" "$MIN_DOCKER_VERSION" ||
-  [[ -z "$compose" ]] || ! version_ge "$compose" "$MIN_COMPOSE_VERSION"; then
+if [[ -z "$client" ]] || version_lt "$client" "$MIN_DOCKER_VERSION" ||
+  [[ -z "$compose" ]] || version_lt "$compose" "$MIN_COMPOSE_VERSION"; then
   log "docker ${client:-missing}, compose ${compose:-missing}: need docker >= $MIN_DOCKER_VERSION and compose >= $MIN_COMPOSE_VERSION"
   install_docker_packages
 else
@@ -203,8 +196,9 @@ while :; do
 done
 [[ -n "$server" ]] ||
   die "the Docker daemon does not answer (docker version shows no server); check 'systemctl status docker' and 'journalctl -u docker'"
-version_ge "$server" "$MIN_DOCKER_VERSION" ||
+if version_lt "$server" "$MIN_DOCKER_VERSION"; then
   die "Docker Engine $server is older than MIN_DOCKER_VERSION=$MIN_DOCKER_VERSION; upgrade docker-ce from Docker's apt repository"
+fi
 
 compose="$(compose_version)"
 if [[ -z "$compose" ]]; then
@@ -212,8 +206,9 @@ if [[ -z "$compose" ]]; then
   command -v docker-compose >/dev/null 2>&1 && hint=" (the standalone docker-compose found on PATH does not count)"
   die "the Docker Compose v2 plugin ('docker compose') is not installed$hint; install docker-compose-plugin from Docker's apt repository"
 fi
-version_ge "$compose" "$MIN_COMPOSE_VERSION" ||
+if version_lt "$compose" "$MIN_COMPOSE_VERSION"; then
   die "Docker Compose $compose is older than MIN_COMPOSE_VERSION=$MIN_COMPOSE_VERSION; install docker-compose-plugin from Docker's apt repository"
+fi
 
 root_dir="$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)"
 if [[ "$root_dir" != "$DOCKER_DATA_ROOT" ]]; then

@@ -48,7 +48,7 @@ INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
 require_abs_path SENTRY_DIR "$SENTRY_DIR" /data/self-hosted
 require_abs_path SENTRY_STATE_DIR "$SENTRY_STATE_DIR" /data/sentry-deploy
 [[ -n "$SENTRY_VERSION" ]] || die "SENTRY_VERSION is required, e.g. 26.8.0"
-[[ "$SENTRY_VERSION" =~ ^[0-9]{2}\.([1-9]|1[0-2])\.[0-9]+$ ]] ||
+[[ "$SENTRY_VERSION" =~ $SENTRY_VERSION_RE ]] ||
   die "SENTRY_VERSION='$SENTRY_VERSION' is not a self-hosted release tag like 26.8.0"
 case "$SENTRY_PROFILE" in
 errors-only | feature-complete) ;;

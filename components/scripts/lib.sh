@@ -14,6 +14,10 @@
 #   require_abs_path NAME VALUE EXAMPLE  die unless VALUE is an absolute path
 #                                        without spaces, dot segments or a trailing slash
 #   require_seconds NAME VALUE EXAMPLE   die unless VALUE is a whole number of seconds > 0
+#   SENTRY_VERSION_RE                    regex of a self-hosted release tag (YY.M.N), e.g. 26.8.0
+#   EMAIL_RE                             regex of an email address, e.g. ops@example.com
+#   version_lt A B                       true when version A < B (sort -V; a "v" prefix
+#                                        and -/+/~ suffixes are ignored)
 #   wait_with_heartbeat PID EVERY REPORT wait for the background job PID and return its
 #                                        exit status; meanwhile call the function REPORT
 #                                        with the seconds elapsed, every EVERY seconds
@@ -49,6 +53,18 @@ require_abs_path() {
 require_seconds() {
   local name="$1" value="$2" example="$3"
   [[ "$value" =~ ^[1-9][0-9]*$ ]] || die "$name='$value' is not a positive whole number of seconds, e.g. $example"
+}
+
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly SENTRY_VERSION_RE='^[0-9]{2}\.([1-9]|1[0-2])\.[0-9]+$'
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly EMAIL_RE='^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
+
+version_lt() {
+  local a="${1#v}" b="${2#v}"
+  a="${a%%[-+~]*}"
+  b="${b%%[-+~]*}"
+  [[ "$a" != "$b" && "$(printf '%s\n%s\n' "$a" "$b" | sort -V | head -n 1)" == "$a" ]]
 }
 
 # A long step (the installer, compose waiting for health) writes its output to a

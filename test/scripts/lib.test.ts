@@ -70,6 +70,35 @@ describe("lib.sh", () => {
     expect(r.stderr).toBe(`demo: ERROR: WAIT='${value}' is not a positive whole number of seconds, e.g. 900\n`);
   });
 
+  it.each([
+    ["26.7.0", "26.8.0", true],
+    ["26.9.0", "26.10.0", true],
+    ["26.8.0", "26.8.0", false],
+    ["26.10.0", "26.9.0", false],
+    ["v2.32.1", "2.32.2", true],
+    ["28.5.1-ce", "28.5.1", false],
+    ["20.10.24+dfsg1", "19.03.6", false],
+  ])("version_lt %s %s is %s", (a, b, less) => {
+    const sb = makeSandbox();
+    const r = demo(sb, 'if version_lt "$A" "$B"; then echo less; else echo not-less; fi', { A: a, B: b });
+    expect(r.status, r.output).toBe(0);
+    expect(r.stdout).toBe(less ? "less\n" : "not-less\n");
+  });
+
+  it("SENTRY_VERSION_RE and EMAIL_RE match release tags and email addresses", () => {
+    const sb = makeSandbox();
+    const r = demo(
+      sb,
+      [
+        'for v in 26.8.0 23.11.0 26.13.0 26.8 v26.8.0 master; do [[ "$v" =~ $SENTRY_VERSION_RE ]] && echo "tag $v"; done',
+        'for e in ops@example.com a.b+c@mail.example.org ops@example "ops at example.com" ops@-example.com; do [[ "$e" =~ $EMAIL_RE ]] && echo "email $e"; done',
+        "true",
+      ].join("\n"),
+    );
+    expect(r.status, r.output).toBe(0);
+    expect(r.stdout).toBe("tag 26.8.0\ntag 23.11.0\nemail ops@example.com\nemail a.b+c@mail.example.org\n");
+  });
+
   it("wait_with_heartbeat reports while the job runs and returns the job's exit status", () => {
     const sb = makeSandbox();
     const r = demo(
