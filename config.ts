@@ -92,8 +92,15 @@ export class ConfigError extends Error {
     }
 }
 
+interface ProfileDefaults {
+    instanceType: string;
+    swapSizeGb: number;
+    redisMaxMemory: string;
+    dataVolumeSizeGb: number;
+}
+
 /** Per-profile defaults: the design card's 4 vCPU / 8 GiB host only fits errors-only. */
-export const PROFILE_DEFAULTS: Record<SentryProfile, { instanceType: string; swapSizeGb: number; redisMaxMemory: string; dataVolumeSizeGb: number }> = {
+export const PROFILE_DEFAULTS: Record<SentryProfile, ProfileDefaults> = {
     "errors-only": { instanceType: "c7i.xlarge", swapSizeGb: 8, redisMaxMemory: "1gb", dataVolumeSizeGb: 60 },
     "feature-complete": { instanceType: "m7i.xlarge", swapSizeGb: 16, redisMaxMemory: "2gb", dataVolumeSizeGb: 200 },
 };
@@ -294,7 +301,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     if (placementKind === "existing") {
         placement = parseExistingPlacement(r, source, sshPublicKeys);
     } else {
-        placement = parseAwsPlacement(r, source, profile, dockerAddressPool, sshPublicKeys);
+        placement = parseAwsPlacement(r, source, defaults, dockerAddressPool, sshPublicKeys);
     }
 
     if (r.problems.length > 0) {
@@ -350,8 +357,7 @@ function parseExistingPlacement(r: Reader, source: ConfigSource, sshPublicKeys: 
     };
 }
 
-function parseAwsPlacement(r: Reader, source: ConfigSource, profile: SentryProfile, dockerAddressPool: string, sshPublicKeys: string[]): AwsPlacement {
-    const defaults = PROFILE_DEFAULTS[profile];
+function parseAwsPlacement(r: Reader, source: ConfigSource, defaults: ProfileDefaults, dockerAddressPool: string, sshPublicKeys: string[]): AwsPlacement {
     const region = source.awsRegion();
     if (region === undefined) {
         r.problems.push(`aws:region = (unset): the AWS region is required. Fix: pulumi config set aws:region eu-central-1`);
@@ -400,12 +406,15 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, profile: SentryProfi
         network = { kind: "existing", vpcId: vpcId ?? "", subnetId: subnetId ?? "" };
     } else {
         const vpcCidr = r.string("vpcCidr") ?? "10.42.0.0/16";
-        const subnetCidr = r.string("subnetCidr") ?? vpcCidr.replace(/\/\d+$/, "/24");
-        r.check("vpcCidr", vpcCidr, cidrProblem(vpcCidr) ?? (vpcCidr.includes(":") ? "must be IPv4" : undefined), "pulumi config set sentry:vpcCidr 10.42.0.0/16");
-        r.check("subnetCidr", subnetCidr, cidrProblem(subnetCidr), "pulumi config set sentry:subnetCidr 10.42.0.0/24");
-        if (!cidrProblem(vpcCidr) && !cidrProblem(subnetCidr)) {
+        const firstSubnetCidr = vpcCidr.replace(/\/\d+$/, "/24");
+        const subnetCidr = r.string("subnetCidr") ?? firstSubnetCidr;
+        const vpcCidrProblem = cidrProblem(vpcCidr);
+        const subnetCidrProblem = cidrProblem(subnetCidr);
+        r.check("vpcCidr", vpcCidr, vpcCidrProblem ?? (vpcCidr.includes(":") ? "must be IPv4" : undefined), "pulumi config set sentry:vpcCidr 10.42.0.0/16");
+        r.check("subnetCidr", subnetCidr, subnetCidrProblem, "pulumi config set sentry:subnetCidr 10.42.0.0/24");
+        if (!vpcCidrProblem && !subnetCidrProblem) {
             if (!cidrContains(vpcCidr, subnetCidr)) {
-                r.fail("subnetCidr", subnetCidr, `must lie inside vpcCidr ${vpcCidr}`, `pulumi config set sentry:subnetCidr ${vpcCidr.replace(/\/\d+$/, "/24")}`);
+                r.fail("subnetCidr", subnetCidr, `must lie inside vpcCidr ${vpcCidr}`, `pulumi config set sentry:subnetCidr ${firstSubnetCidr}`);
             }
             if (cidrsOverlap(vpcCidr, dockerAddressPool)) {
                 r.fail("dockerAddressPool", dockerAddressPool, `overlaps the VPC ${vpcCidr}; containers would lose the route to hosts in it`, "pick a range outside the VPC, e.g. 10.250.0.0/16");
