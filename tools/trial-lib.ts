@@ -333,7 +333,7 @@ export function selectExpired(stacks: readonly StackInfo[], now: Date): Selectio
             continue;
         }
         const short = shortName(s.name);
-        if (RESERVED_STACKS.includes(short) || trialNameProblem(short) !== undefined) {
+        if (trialNameProblem(short) !== undefined) {
             out.skipped.push({ name: s.name, reason: "tagged as a trial but named like a long-lived stack; check it by hand" });
             continue;
         }
