@@ -108,7 +108,9 @@ fi
 
 # ----------------------------------------------------------------- checkout
 dir="$HOST_ROOT$SENTRY_DIR"
-g() { git -c safe.directory="$dir" -c advice.detachedHead=false -C "$dir" "$@"; }
+# git in the checkout; an array as well as g(), so `timeout` can run it too.
+checkout_git=(git -c safe.directory="$dir" -c advice.detachedHead=false -C "$dir")
+g() { "${checkout_git[@]}" "$@"; }
 
 if [[ ! -e "$dir/.git" ]]; then
   if [[ -e "$dir" && -n "$(find "$dir" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ]]; then
@@ -140,7 +142,7 @@ if [[ "$current_url" != "$SENTRY_REPO_URL" ]]; then
   if [[ -n "$current_url" ]]; then g remote set-url origin "$SENTRY_REPO_URL"; else g remote add origin "$SENTRY_REPO_URL"; fi
 fi
 if [[ -z "$tag_commit" ]]; then
-  timeout "$GIT_TIMEOUT_SECONDS" git -c safe.directory="$dir" -C "$dir" fetch -q --depth 1 origin "refs/tags/$target:refs/tags/$target" ||
+  timeout "$GIT_TIMEOUT_SECONDS" "${checkout_git[@]}" fetch -q --depth 1 origin "refs/tags/$target:refs/tags/$target" ||
     die "could not fetch tag $target from $SENTRY_REPO_URL; check it exists (git ls-remote --tags $SENTRY_REPO_URL)"
   tag_commit="$(g rev-parse "refs/tags/$target^{commit}")"
 fi
