@@ -81,23 +81,24 @@ export function isIsoUtc(value: string): boolean {
     return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
+/** Whether two blocks of the same family overlap: they agree on the shorter prefix. */
+function sameFamilyOverlap(x: ParsedCidr, y: ParsedCidr): boolean {
+    const width = x.family === 4 ? 32 : 128;
+    const shift = BigInt(width - Math.min(x.prefix, y.prefix));
+    return x.network >> shift === y.network >> shift;
+}
+
 export function cidrsOverlap(a: string, b: string): boolean {
     const x = parseCidr(a);
     const y = parseCidr(b);
-    if (!x || !y || x.family !== y.family) {
-        return false;
-    }
-    const width = x.family === 4 ? 32 : 128;
-    const prefix = Math.min(x.prefix, y.prefix);
-    const shift = BigInt(width - prefix);
-    return x.network >> shift === y.network >> shift;
+    return !!x && !!y && x.family === y.family && sameFamilyOverlap(x, y);
 }
 
 /** True when `inner` lies entirely within `outer`. */
 export function cidrContains(outer: string, inner: string): boolean {
     const o = parseCidr(outer);
     const i = parseCidr(inner);
-    return !!o && !!i && o.family === i.family && i.prefix >= o.prefix && cidrsOverlap(outer, inner);
+    return !!o && !!i && o.family === i.family && i.prefix >= o.prefix && sameFamilyOverlap(o, i);
 }
 
 export function sshCidrsProblem(cidrs: readonly string[]): Problem {
