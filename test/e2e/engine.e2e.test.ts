@@ -11,7 +11,31 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { changedResources, E2E_DIR, filesContaining, Host, ProcessSampler, readEvents, readHostEnv, REPO_DIR, RunOptions, RunResult, Runner, Scenario, tail, walk, waitFor } from "./lib";
+import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
+import {
+    ADMIN_EMAIL,
+    changedResources,
+    E2E_DIR,
+    filesContaining,
+    Host,
+    hostFilesContaining,
+    INSTALL_FLAGS,
+    ProcessSampler,
+    readEvents,
+    RECORD,
+    REPO_DIR,
+    RunOptions,
+    RunResult,
+    Runner,
+    Scenario,
+    startTestHost,
+    stopTestHost,
+    tail,
+    URL_1,
+    URL_2,
+    walk,
+    waitFor,
+} from "./lib";
 
 // ------------------------------------------------------------------ toolchain, up front
 const { BIN, MISSING } = toolchain();
@@ -20,19 +44,10 @@ if (MISSING) {
 }
 
 const STACK = "e2e";
-const URL_1 = "http://sentry-e2e.example.test:9000";
-const URL_2 = "http://sentry-e2e-renamed.example.test:9000";
-const ADMIN_EMAIL = "admin@example.test";
-const DATA_DIR = "/data";
-const SENTRY_DIR = `${DATA_DIR}/self-hosted`;
-const STATE_DIR = `${DATA_DIR}/sentry-deploy`;
-const RECORD = "/var/lib/sentry-e2e/record";
-const INSTALL_FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
 // A pulumi command is killed after this long (a step or hook fails after the same: vitest.config.ts).
 const COMMAND_TIMEOUT = 10 * 60_000;
 
 describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
-    const keep = process.env.E2E_KEEP === "1";
     // (The body of a skipped describe still runs to collect its tests: make nothing then.)
     const tmp = MISSING ? os.tmpdir() : fs.mkdtempSync(path.join(os.tmpdir(), "sentry-e2e-"));
     const runner = new Runner(path.join(tmp, "logs"));
@@ -87,11 +102,8 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         }
         fs.symlinkSync(path.join(REPO_DIR, "node_modules"), path.join(project, "node_modules"));
 
-        await runner.run("host-start", path.join(E2E_DIR, "host.sh"), ["start", path.join(tmp, "host")]);
-        host = new Host(readHostEnv(path.join(tmp, "host")), runner);
-        sampler = new ProcessSampler(host);
-        sampler.start();
-        const repoUrl = (await runner.run("prepare-host", path.join(E2E_DIR, "prepare-host.sh"), [host.info.dir])).stdout.trim();
+        let repoUrl: string;
+        ({ host, sampler, repoUrl } = await startTestHost(runner, path.join(tmp, "host")));
 
         fs.mkdirSync(path.join(tmp, "state"));
         await pulumi("plugin-install", ["plugin", "install", "resource", "command", readCommandVersion(), "--file", path.join(BIN, "pulumi-resource-command")]);
@@ -113,17 +125,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         await configSet("sentry:swapSizeGb", "0", ["--type", "int"]);
     });
 
-    afterAll(async () => {
-        sampler?.stop();
-        if (host) {
-            await host.control("stop");
-        }
-        if (scenario.failed || keep) {
-            console.warn(`e2e: kept ${tmp} (logs/, events/, state/, host/root)`);
-        } else {
-            fs.rmSync(tmp, { recursive: true, force: true });
-        }
-    }, 60_000);
+    afterAll(() => stopTestHost(host, sampler, tmp, scenario.failed, "(logs/, events/, state/, host/root)"), 60_000);
 
     const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn);
 
@@ -267,8 +269,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         expect([...sampler.seen].filter((c) => c.includes(password))).toEqual([]);
         expect([...sampler.seen].some((c) => c.includes("createuser"))).toBe(true);
         // The host's files: only the stand-in's own record of what `compose exec` read on stdin.
-        const hostFiles = ["etc", "data", "var", "usr/local", "home", "root", "tmp", "run"].flatMap((d) => walk(path.join(host.info.root, d)));
-        expect(filesContaining(hostFiles, password).map((f) => f.slice(host.info.root.length))).toEqual([`${RECORD}/docker-exec-stdin.log`]);
+        expect(hostFilesContaining(host, password)).toEqual([`${RECORD}/docker-exec-stdin.log`]);
     });
 });
 

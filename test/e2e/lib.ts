@@ -1,6 +1,6 @@
 // Helpers for the end-to-end test: running commands with their output kept in a log
-// directory, the test host (host.sh), the Pulumi CLI with an isolated home and a local
-// file backend, engine event logs, and a sampler of the host's process list.
+// directory, the test host (host.sh) and its setup and teardown shared by both suites,
+// engine event logs, and a sampler of the host's process list.
 import { spawn } from "child_process";
 import { it } from "vitest";
 import * as fs from "fs";
@@ -8,6 +8,13 @@ import * as path from "path";
 
 export const E2E_DIR = __dirname;
 export const REPO_DIR = path.resolve(__dirname, "../..");
+
+// The stack's values both suites deploy with, and where the stand-ins record on the host.
+export const URL_1 = "http://sentry-e2e.example.test:9000";
+export const URL_2 = "http://sentry-e2e-renamed.example.test:9000";
+export const ADMIN_EMAIL = "admin@example.test";
+export const RECORD = "/var/lib/sentry-e2e/record";
+export const INSTALL_FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
 
 export interface RunResult {
     code: number;
@@ -170,6 +177,52 @@ export class Host {
         }
         return out;
     }
+}
+
+/** A started host, sampled from the start, with the stand-ins (prepare-host.sh) in place. */
+export interface TestHost {
+    host: Host;
+    sampler: ProcessSampler;
+    /** The self-hosted stand-in's repository on the host. */
+    repoUrl: string;
+}
+
+/** Starts a fresh host in `dir` (host.sh start), samples its processes and puts the stand-ins on it. */
+export async function startTestHost(runner: Runner, dir: string): Promise<TestHost> {
+    await runner.run("host-start", path.join(E2E_DIR, "host.sh"), ["start", dir]);
+    const host = new Host(readHostEnv(dir), runner);
+    const sampler = new ProcessSampler(host);
+    sampler.start();
+    try {
+        const repoUrl = (await runner.run("prepare-host", path.join(E2E_DIR, "prepare-host.sh"), [host.info.dir])).stdout.trim();
+        return { host, sampler, repoUrl };
+    } catch (err) {
+        sampler.stop();
+        await host.control("stop");
+        throw err;
+    }
+}
+
+/**
+ * The suites' teardown: stops sampling and the host (if started), then removes `tmp` unless
+ * `failed` or E2E_KEEP=1 (`contents` says what it holds in the message).
+ */
+export async function stopTestHost(host: Host | undefined, sampler: ProcessSampler | undefined, tmp: string, failed: boolean, contents = ""): Promise<void> {
+    sampler?.stop();
+    if (host) {
+        await host.control("stop");
+    }
+    if (failed || process.env.E2E_KEEP === "1") {
+        console.warn(`e2e: kept ${tmp}${contents ? ` ${contents}` : ""}`);
+    } else {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** The host's files that contain `needle`, as paths on the host (everything but the system's own trees). */
+export function hostFilesContaining(host: Host, needle: string): string[] {
+    const files = ["etc", "data", "var", "usr/local", "home", "root", "tmp", "run"].flatMap((d) => walk(path.join(host.info.root, d)));
+    return filesContaining(files, needle).map((f) => f.slice(host.info.root.length));
 }
 
 function netnsInode(ns: string): number {

@@ -11,15 +11,8 @@ import * as path from "path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { STEPS, StepName } from "../../components/provisioner";
 import { planStack } from "../../tools/planner";
-import { E2E_DIR, filesContaining, Host, ProcessSampler, readHostEnv, RunResult, Runner, Scenario, walk, waitFor } from "./lib";
-
-const URL_1 = "http://sentry-e2e.example.test:9000";
-const URL_2 = "http://sentry-e2e-renamed.example.test:9000";
-const ADMIN_EMAIL = "admin@example.test";
-const SENTRY_DIR = "/data/self-hosted";
-const STATE_DIR = "/data/sentry-deploy";
-const RECORD = "/var/lib/sentry-e2e/record";
-const INSTALL_FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
+import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
+import { ADMIN_EMAIL, Host, hostFilesContaining, INSTALL_FLAGS, ProcessSampler, RECORD, RunResult, Runner, Scenario, startTestHost, stopTestHost, URL_1, URL_2, waitFor } from "./lib";
 
 interface Step {
     create: string;
@@ -40,7 +33,7 @@ describe("rendered steps over real SSH (no engine)", () => {
         const plan = await planStack("e2e", {
             config: {
                 "sentry:placement": "existing",
-                "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: "/data" },
+                "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: DATA_DIR },
                 "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"),
                 "sentry:adminPassword": password,
                 "sentry:adminEmail": ADMIN_EMAIL,
@@ -79,24 +72,10 @@ describe("rendered steps over real SSH (no engine)", () => {
     const installRuns = () => host.lines(`${RECORD}/install.log`);
 
     beforeAll(async () => {
-        await runner.run("host-start", path.join(E2E_DIR, "host.sh"), ["start", path.join(tmp, "host")]);
-        host = new Host(readHostEnv(path.join(tmp, "host")), runner);
-        sampler = new ProcessSampler(host);
-        sampler.start();
-        repoUrl = (await runner.run("prepare-host", path.join(E2E_DIR, "prepare-host.sh"), [host.info.dir])).stdout.trim();
+        ({ host, sampler, repoUrl } = await startTestHost(runner, path.join(tmp, "host")));
     }, 5 * 60_000);
 
-    afterAll(async () => {
-        sampler?.stop();
-        if (host) {
-            await host.control("stop");
-        }
-        if (scenario.failed || process.env.E2E_KEEP === "1") {
-            console.warn(`e2e: kept ${tmp}`);
-        } else {
-            fs.rmSync(tmp, { recursive: true, force: true });
-        }
-    }, 60_000);
+    afterAll(() => stopTestHost(host, sampler, tmp, scenario.failed), 60_000);
 
     const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn);
 
@@ -105,7 +84,7 @@ describe("rendered steps over real SSH (no engine)", () => {
         await runSteps("v1", steps);
         expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_1);
         expect(host.read(`${SENTRY_DIR}/.env.custom`)).toMatch(/^COMPOSE_PROFILES=errors-only$/m);
-        expect(JSON.parse(host.read("/etc/docker/daemon.json"))["data-root"]).toBe("/data/docker");
+        expect(JSON.parse(host.read("/etc/docker/daemon.json"))["data-root"]).toBe(`${DATA_DIR}/docker`);
         const runs = installRuns();
         expect(runs).toHaveLength(1);
         expect(runs[0]).toContain(`args=${INSTALL_FLAGS}\t`);
@@ -167,7 +146,6 @@ describe("rendered steps over real SSH (no engine)", () => {
         }
         expect([...sampler.seen].filter((c) => c.includes(password))).toEqual([]);
         expect([...sampler.seen].some((c) => c.includes("createuser"))).toBe(true);
-        const hostFiles = ["etc", "data", "var", "usr/local", "home", "root", "tmp", "run"].flatMap((d) => walk(path.join(host.info.root, d)));
-        expect(filesContaining(hostFiles, password).map((f) => f.slice(host.info.root.length))).toEqual([`${RECORD}/docker-exec-stdin.log`]);
+        expect(hostFilesContaining(host, password)).toEqual([`${RECORD}/docker-exec-stdin.log`]);
     });
 });
