@@ -86,9 +86,7 @@ async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
     const plan = await planStack(args.stack, args.stackFile ? { config: { ...(readStackFileAt(args.stackFile).config ?? {}) } } : {});
     if (args.json) {
-        const { outputs: _outputs, ...rest } = plan;
-        void _outputs;
-        console.log(JSON.stringify({ stack: rest.stack, resources: rest.resources.map(({ parent: _p, ...r }) => (void _p, r)) }, null, 2));
+        console.log(JSON.stringify({ stack: plan.stack, resources: plan.resources.map(({ parent: _p, ...r }) => r) }, null, 2));
     } else {
         printHuman(plan);
     }
