@@ -31,6 +31,11 @@ export function renderEnvFile(env: Record<string, string>): string {
         .join("");
 }
 
+/** The shell text, run as root on the host, that runs a step's script with its env file's inputs exported. */
+function runStepScript(step: string): string {
+    return `set -a; . ${HOST_ENV_DIR}/${step}.env; set +a; exec ${HOST_SCRIPT_DIR}/${step}.sh`;
+}
+
 const SCRIPT_EOF = "SENTRY_DEPLOY_SCRIPT_EOF";
 const ENV_EOF = "SENTRY_DEPLOY_ENV_EOF";
 
@@ -69,7 +74,7 @@ export function renderStepCommand(step: string, script: string, env: Record<stri
         withoutFinalNewline(envText),
         ENV_EOF,
         `as_root chmod 0600 ${envPath}`,
-        `as_root bash -c ${shellQuote(`set -a; . ${envPath}; set +a; exec ${scriptPath}`)}`,
+        `as_root bash -c ${shellQuote(runStepScript(step))}`,
         "",
     ].join("\n");
 }
@@ -93,7 +98,7 @@ export function parseStepEnv(command: string): Record<string, string> {
 
 /** What the README tells an operator to run on the host to repeat a step by hand. */
 export function manualRunCommand(step: string): string {
-    return `sudo bash -c 'set -a; . ${HOST_ENV_DIR}/${step}.env; set +a; exec ${HOST_SCRIPT_DIR}/${step}.sh'`;
+    return `sudo bash -c '${runStepScript(step)}'`;
 }
 
 /** A short, stable digest used as a `triggers` entry ("re-run when that step re-ran"). */
