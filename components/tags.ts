@@ -2,6 +2,12 @@
 // carries the stack ("sentry-staging"), so two stacks in one account never collide, and
 // these names are a contract: renaming one replaces the resource.
 
+/** The Pulumi project (Pulumi.yaml): its config keys are "sentry:<key>", its names "sentry-<stack>-<part>". */
+export const PROJECT = "sentry";
+/** The long-lived stacks. Every other stack is a trial. */
+export const PRODUCTION_STACK = "prod";
+export const STAGING_STACK = "staging";
+
 export type Environment = "production" | "staging" | "trial";
 
 export interface StackIdentity {

@@ -10,7 +10,8 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { DEFAULT_PROJECT, PolicyContext, PolicyResource, Rule, RULES } from "./rules";
+import { PROJECT } from "../components/tags";
+import { PolicyContext, PolicyResource, Rule, RULES } from "./rules";
 import { POLICY_SETTINGS, PolicySettings } from "./settings";
 
 export const POLICY_PACK_NAME = "sentry-aws";
@@ -68,7 +69,7 @@ function fromEngine(r: Pick<EnginePolicyResource, "type" | "name" | "props" | "o
 
 function contextFor(urn: string | undefined, resources: readonly PolicyResource[], settings: PolicySettings): PolicyContext {
     const parsed = urn ? parseUrn(urn) : undefined;
-    return { stack: parsed?.stack ?? "", project: parsed?.project ?? DEFAULT_PROJECT, resources, settings };
+    return { stack: parsed?.stack ?? "", project: parsed?.project ?? PROJECT, resources, settings };
 }
 
 function common(rule: Rule) {

@@ -6,15 +6,9 @@
 //    @pulumi/policy), during `pulumi preview/up --policy-pack policy`.
 // Nothing here imports @pulumi/policy or @pulumi/pulumi.
 import { KNOWN_INSTANCE_TYPES, SENTRY_PROFILES, SentryProfile, sizingProblem } from "../components/sizing";
-import { STANDARD_TAG_KEYS } from "../components/tags";
+import { PRODUCTION_STACK, PROJECT, STAGING_STACK, STANDARD_TAG_KEYS } from "../components/tags";
 import { isIsoUtc, isOpenToWorld } from "../components/validation";
 import { POLICY_SETTINGS, PolicySettings } from "./settings";
-
-/** The project name the program's resource names start with ("sentry-<stack>-<part>"). */
-export const DEFAULT_PROJECT = "sentry";
-/** The long-lived stacks. Every other stack is a trial. */
-export const PRODUCTION_STACK = "prod";
-export const STAGING_STACK = "staging";
 
 /**
  * One resource as the rules see it. The offline plan's PlanResource (tools/planner.ts) is
@@ -828,7 +822,7 @@ export interface CheckOptions {
 export function checkPlan(plan: PolicyPlan, options: CheckOptions = {}): Violation[] {
     const context: PolicyContext = {
         stack: plan.stack,
-        project: DEFAULT_PROJECT,
+        project: PROJECT,
         resources: plan.resources,
         settings: { ...POLICY_SETTINGS, ...(options.settings ?? {}) },
     };

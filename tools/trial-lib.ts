@@ -7,11 +7,12 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Document, Scalar } from "yaml";
+import { PRODUCTION_STACK, STAGING_STACK } from "../components/tags";
 import { isSecureValue, readStackFile, StackFile, stackFilePath } from "./stackFile";
 
-export const SOURCE_STACK = "staging";
+export const SOURCE_STACK = STAGING_STACK;
 /** Stacks the trial tool never touches. */
-export const RESERVED_STACKS: readonly string[] = ["staging", "prod", "production"];
+export const RESERVED_STACKS: readonly string[] = [STAGING_STACK, PRODUCTION_STACK, "production"];
 /**
  * Longest trial name. The tightest AWS name this program derives from the stack name is
  * the instance profile's namePrefix "sentry-<stack>-host-", which IAM caps at 38
@@ -262,7 +263,7 @@ async function stackTags(env: Env, name: string): Promise<Record<string, string>
 }
 
 export async function destroyTrial(env: Env, name: string): Promise<void> {
-    if (name === "prod" || name === "production") {
+    if (name === PRODUCTION_STACK || name === "production") {
         throw new TrialError(PRODUCTION_DESTROY_HELP);
     }
     const problem = trialNameProblem(name);

@@ -1,7 +1,7 @@
 // Synthetic plans shaped like the offline plan of this program (tools/planner.ts), so the
 // rules can be tested on exact, hand-made resources: one compliant plan per kind of stack,
 // and helpers to break one thing at a time.
-import type { PolicyPlan, PolicyResource } from "../../policy/rules";
+import { expectedEnvironment, type PolicyPlan, type PolicyResource } from "../../policy/rules";
 
 export interface FixtureOptions {
     environment?: "production" | "staging" | "trial";
@@ -13,12 +13,8 @@ export interface FixtureOptions {
     protect?: boolean;
 }
 
-export function environmentFor(stack: string): "production" | "staging" | "trial" {
-    return stack === "prod" ? "production" : stack === "staging" ? "staging" : "trial";
-}
-
 export function stackPlan(stack: string, o: FixtureOptions = {}): PolicyPlan {
-    const env = o.environment ?? environmentFor(stack);
+    const env = o.environment ?? expectedEnvironment(stack);
     const p = `sentry-${stack}`;
     const protect = o.protect ?? env === "production";
     const tags = (name: string, extra: Record<string, string> = {}) => ({
