@@ -185,6 +185,11 @@ export interface Env {
 // ---------------------------------------------------------------------------------------
 // create
 
+/** When a trial created or extended now with this time-to-live expires (ISO 8601 UTC). */
+function expiresAfter(env: Env, ttl: string): string {
+    return isoUtc(new Date(env.now().getTime() + parseTtl(ttl)));
+}
+
 export interface CreateOptions {
     ttl?: string;
     source?: string;
@@ -198,8 +203,7 @@ export async function createTrial(env: Env, name: string, options: CreateOptions
         throw new TrialError(`trial name ${problem}`);
     }
     const source = options.source ?? SOURCE_STACK;
-    const ttlMs = parseTtl(options.ttl ?? DEFAULT_TTL);
-    const expiresAt = isoUtc(new Date(env.now().getTime() + ttlMs));
+    const expiresAt = expiresAfter(env, options.ttl ?? DEFAULT_TTL);
     const file = stackFilePath(env.dir, name);
     if (fs.existsSync(file)) {
         throw new TrialError(`${file} already exists: pick another name, or destroy that trial first (npm run trial -- destroy ${name})`);
@@ -298,7 +302,7 @@ export async function extendTrial(env: Env, name: string, ttl: string): Promise<
     if (tags[TAG_ENVIRONMENT] !== "trial") {
         throw new TrialError(`"${name}" is not tagged ${TAG_ENVIRONMENT}=trial`);
     }
-    const expiresAt = isoUtc(new Date(env.now().getTime() + parseTtl(ttl)));
+    const expiresAt = expiresAfter(env, ttl);
     await pulumi(env.runner, ["stack", "tag", "set", TAG_EXPIRES_AT, expiresAt, "--stack", name, "--non-interactive"]);
     await pulumi(env.runner, ["config", "set", "sentry:expiresAt", expiresAt, "--stack", name, "--non-interactive"]);
     env.log(`trial ${name} now expires at ${expiresAt}; run \`pulumi up --stack ${name} --policy-pack policy\` to update its ExpiresAt tags in AWS`);
