@@ -262,7 +262,8 @@ cmd_stop() {
 cmd_ssh() {
     local dir="$1"; shift
     load_env "$dir"
-    ssh -i "$HOST_KEY" -p "$HOST_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
+    # exec: ssh's exit status is ours (255: connection lost), and a signal to us reaches ssh.
+    exec ssh -i "$HOST_KEY" -p "$HOST_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10 \
         "$HOST_USER@$HOST_ADDR" "$@"
 }

@@ -127,6 +127,11 @@ export class Host {
         return this.runner.run(`host-${label}`, this.script(), ["exec", this.info.dir, "/bin/bash", "-c", snippet], opts);
     }
 
+    /** Runs a command over real SSH as the host's user (host.sh ssh); the exit status is ssh's. */
+    ssh(label: string, command: string, opts: RunOptions = {}): Promise<RunResult> {
+        return this.runner.run(`ssh-${label}`, this.script(), ["ssh", this.info.dir, command], opts);
+    }
+
     control(verb: "kill-sshd" | "kill-sessions" | "start-sshd" | "stop"): Promise<RunResult> {
         return this.runner.run(`host-${verb}`, this.script(), [verb, this.info.dir], { allowFail: verb === "stop" });
     }

@@ -55,13 +55,7 @@ describe("rendered steps over real SSH (no engine)", () => {
         return steps;
     };
 
-    const ssh = (label: string, step: Step, allowFail = false): Promise<RunResult> =>
-        runner.run(
-            `ssh-${label}`,
-            "ssh",
-            ["-i", host.info.key, "-p", String(host.info.port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `${host.info.user}@${host.info.addr}`, step.create],
-            { input: step.stdin ?? "", allowFail, timeoutMs: 5 * 60_000 },
-        );
+    const ssh = (label: string, step: Step, allowFail = false): Promise<RunResult> => host.ssh(label, step.create, { input: step.stdin ?? "", allowFail, timeoutMs: 5 * 60_000 });
 
     const runSteps = async (label: string, steps: Record<StepName, Step>, which: readonly StepName[] = STEPS) => {
         for (const s of which) {
