@@ -84,6 +84,16 @@ describe("install-docker.sh on a host without Docker", () => {
     expect(r.stderr).toContain("Ubuntu or Debian only (found ID='fedora')");
     expect(callsOf(sb, "apt-get")).toEqual([]);
   });
+
+  it("fails naming the apt-get command and its log when apt-get fails", () => {
+    const sb = ubuntuHost();
+    const r = runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_MISSING: "1", STANDIN_APT_EXIT: "100" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("apt-get update failed; full log in /var/log/sentry-install-docker.log");
+    // with the tail of apt-get's log, to show why
+    expect(r.stderr).toMatch(/apt-get .*: done \(stand-in\)/);
+    expect(callsOf(sb, "apt-get")).toHaveLength(1);
+  });
 });
 
 describe("install-docker.sh with Docker already present", () => {

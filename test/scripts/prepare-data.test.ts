@@ -120,6 +120,16 @@ describe("prepare-data.sh with an EBS volume", () => {
     expect(sb.read("/etc/fstab")).toBe(ROOT_FSTAB);
   });
 
+  it("refuses a device blkid cannot identify unambiguously", () => {
+    const sb = nitroHost();
+    const r = runScript(sb, "prepare-data.sh", { DATA_DIR: "/data", DATA_VOLUME_ID: VOL, STANDIN_BLKID_EXIT: "8" });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("blkid could not identify /dev/nvme1n1 unambiguously (exit 8)");
+    expect(r.stderr).toContain("wipefs -n /dev/nvme1n1");
+    expect(mutatingCalls(sb)).toEqual([]);
+    expect(sb.read("/etc/fstab")).toBe(ROOT_FSTAB);
+  });
+
   it("replaces an old fstab line for the mount point in place (one line per mount point)", () => {
     const sb = nitroHost();
     sb.write("/etc/fstab", `${ROOT_FSTAB}UUID=old-uuid /data ext4 defaults 0 2\n/dev/sdz /other ext4 defaults 0 2\n`);
