@@ -1,17 +1,10 @@
 // The program under Pulumi mocks, through the same planner the offline plan uses.
 import { describe, expect, it } from "vitest";
 import { STEPS } from "../../components/provisioner";
-import { Plan, PlanResource, planStack, readStackConfig } from "../../tools/planner";
+import { Plan, planStack, readStackConfig } from "../../tools/planner";
+import { byName } from "./helpers";
 
 const PASSWORD = "Tr0ub4dor&3-is-not-a-password";
-
-function byName(plan: Plan, name: string): PlanResource {
-    const r = plan.resources.find((x) => x.name === name);
-    if (!r) {
-        throw new Error(`no resource ${name} in plan for ${plan.stack}`);
-    }
-    return r;
-}
 
 function inventory(plan: Plan): string[] {
     return plan.resources.map((r) => `${r.type} ${r.name}`).sort();

@@ -3,18 +3,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { hostLayout, RERUN_AFTER, StepName, stepEnvironments, STEPS } from "../../components/provisioner";
-import { parseStepEnv, SCRIPTS_DIR } from "../../components/render";
+import { parseStepEnv, readScript, SCRIPTS_DIR } from "../../components/render";
 import { HARD_STOPS, KNOWN_BAD_VERSIONS } from "../../components/versions";
 import { Plan, PlanResource, planStack, readStackConfig } from "../../tools/planner";
+import { byName } from "./helpers";
 
 const base = { ...readStackConfig("staging"), "sentry:adminPassword": "pw-for-tests-only" };
 
 function step(plan: Plan, s: StepName, prefix = "sentry-staging-provision"): PlanResource {
-    const r = plan.resources.find((x) => x.name === `${prefix}-${s}`);
-    if (!r) {
-        throw new Error(`no step ${s}`);
-    }
-    return r;
+    return byName(plan, `${prefix}-${s}`);
 }
 
 /** The steps whose command, triggers, stdin or connection differ between two plans: what `pulumi up` would re-run. */
@@ -159,7 +156,7 @@ describe("upgrade path at preview", () => {
         })["checkout-self-hosted"];
         expect(env.SENTRY_HARD_STOPS).toBe(HARD_STOPS.join(" "));
         expect(env.SENTRY_KNOWN_BAD_VERSIONS).toBe(KNOWN_BAD_VERSIONS.join(" "));
-        const script = fs.readFileSync(path.join(SCRIPTS_DIR, "checkout-self-hosted.sh"), "utf8");
+        const script = readScript("checkout-self-hosted.sh");
         expect(script).toContain(`SENTRY_HARD_STOPS="\${SENTRY_HARD_STOPS:-${HARD_STOPS.join(" ")}}"`);
         expect(script).toContain(`SENTRY_KNOWN_BAD_VERSIONS="\${SENTRY_KNOWN_BAD_VERSIONS:-${KNOWN_BAD_VERSIONS.join(" ")}}"`);
     });
