@@ -106,10 +106,14 @@ async function main(): Promise<number> {
     return 0;
 }
 
+// exitCode, not process.exit(): exiting at once cuts off a large --json plan written to a
+// pipe (stdout to a pipe is flushed asynchronously).
 main().then(
-    (code) => process.exit(code),
+    (code) => {
+        process.exitCode = code;
+    },
     (err: unknown) => {
         console.error(`plan failed: ${err instanceof Error ? err.message : String(err)}`);
-        process.exit(1);
+        process.exitCode = 1;
     },
 );

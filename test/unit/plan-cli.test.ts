@@ -36,6 +36,18 @@ describe("npm run plan", () => {
         expect(admin.inputs.stdin).toBe("[secret]");
     });
 
+    it("writes the whole JSON plan into a pipe, even when the reader is slow", () => {
+        // The prod plan is larger than a pipe's buffer; exiting before stdout drained cut it off.
+        const r = spawnSync("bash", ["-c", `set -o pipefail; "${tsx}" tools/plan.ts --stack prod --json | { sleep 1; cat; }`], {
+            cwd: root,
+            encoding: "utf8",
+            timeout: 60_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout.length).toBeGreaterThan(65_536);
+        expect((JSON.parse(r.stdout) as { stack: string }).stack).toBe("prod");
+    });
+
     it("passes the policy check for the committed stacks", () => {
         for (const stack of ["staging", "prod"]) {
             const r = plan("--stack", stack, "--check-policies");
