@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { SENTRY_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript } from "./harness";
+import { SENTRY_COMPOSE, SENTRY_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript } from "./harness";
 
 afterAll(removeSandboxes);
 
@@ -44,10 +44,8 @@ describe("check-health.sh", () => {
     expect(r.stderr).toContain("did not answer 200 'ok' at http://127.0.0.1:9100/_health/ within 1s");
     expect(r.stderr).toContain("last: HTTP 502, body 'bad-gateway'");
     const docker = callsOf(sb, "docker");
-    expect(docker).toContain(
-      "docker compose --ansi never --env-file .env --env-file .env.custom ps --all --format table {{.Service}}\\t{{.State}}\\t{{.Status}}",
-    );
-    expect(docker).toContain("docker compose --ansi never --env-file .env --env-file .env.custom logs --no-color --tail 30 web nginx");
+    expect(docker).toContain(`${SENTRY_COMPOSE} ps --all --format table {{.Service}}\\t{{.State}}\\t{{.Status}}`);
+    expect(docker).toContain(`${SENTRY_COMPOSE} logs --no-color --tail 30 web nginx`);
     expect(r.stderr).toContain("web-1    | stand-in log line");
   });
 

@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SELF_HOSTED_FIXTURE, SENTRY_DIR, STATE_DIR, git, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
@@ -11,7 +10,7 @@ let upstreamUrl = "";
 // A stand-in for the getsentry/self-hosted repository: the fixture tree with
 // one commit and tag per release (only SENTRY_IMAGE in .env differs).
 beforeAll(() => {
-  upstream = fs.mkdtempSync(path.join(os.tmpdir(), "self-hosted-upstream-"));
+  upstream = makeSandbox().scratch;
   fs.cpSync(SELF_HOSTED_FIXTURE, upstream, { recursive: true });
   git(upstream, "init", "-q", "-b", "master");
   for (const tag of TAGS) {
@@ -23,10 +22,7 @@ beforeAll(() => {
   }
   upstreamUrl = `file://${upstream}`;
 });
-afterAll(() => {
-  fs.rmSync(upstream, { recursive: true, force: true });
-  removeSandboxes();
-});
+afterAll(removeSandboxes);
 
 function env(version: string, extra: Record<string, string> = {}) {
   return { SENTRY_DIR, SENTRY_STATE_DIR: STATE_DIR, SENTRY_VERSION: version, SENTRY_REPO_URL: upstreamUrl, ...extra };

@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SCRIPTS_DIR, SENTRY_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
+import { SCRIPTS_DIR, SENTRY_COMPOSE, SENTRY_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
 
 afterAll(removeSandboxes);
 
 const PASSWORD = `Tr0ub4dor&3 'quoted' "double" $HOME \`tick\``;
 const base = { SENTRY_DIR, SENTRY_ADMIN_EMAIL: "ops@example.com" };
-const EXEC = "docker compose --ansi never --env-file .env --env-file .env.custom exec -T web sentry createuser --email ops@example.com --superuser";
+const EXEC = `${SENTRY_COMPOSE} exec -T web sentry createuser --email ops@example.com --superuser`;
 
 function running(): Sandbox {
   const sb = makeSandbox();

@@ -12,6 +12,9 @@ export const FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures");
 export const STANDIN_BIN = path.join(FIXTURES_DIR, "bin");
 export const SELF_HOSTED_FIXTURE = path.join(FIXTURES_DIR, "self-hosted");
 
+/** How the scripts call compose in the self-hosted checkout (lib.sh's SENTRY_COMPOSE), as calls.log records it. */
+export const SENTRY_COMPOSE = "docker compose --ansi never --env-file .env --env-file .env.custom";
+
 /** Host paths the tests use (inside HOST_ROOT). */
 export const DATA_DIR = "/data";
 export const SENTRY_DIR = "/data/self-hosted";
@@ -172,6 +175,15 @@ export function copySelfHosted(sb: Sandbox, hostPath: string = SENTRY_DIR): stri
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   fs.cpSync(SELF_HOSTED_FIXTURE, dest, { recursive: true });
   return dest;
+}
+
+/** The runs of the stand-in install.sh (install.log): one object of its key=value fields per run. */
+export function installerRuns(sb: Sandbox): Record<string, string>[] {
+  return sb
+    .recFile("install.log")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => Object.fromEntries(l.split("\t").map((f) => [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)])));
 }
 
 /** The calls recorded for one program ("docker", "mkfs.ext4", ...). */

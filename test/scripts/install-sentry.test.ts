@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SENTRY_DIR, STATE_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runFile, runScript, type Sandbox } from "./harness";
+import { SENTRY_DIR, STATE_DIR, callsOf, copySelfHosted, installerRuns, makeSandbox, removeSandboxes, runFile, runScript, type Sandbox } from "./harness";
 
 afterAll(removeSandboxes);
 
@@ -14,15 +14,6 @@ function configured(profile = "errors-only"): Sandbox {
   copySelfHosted(sb);
   sb.write(`${SENTRY_DIR}/.env.custom`, `COMPOSE_PROFILES=${profile}\nSENTRY_BIND=9000\nSENTRY_EVENT_RETENTION_DAYS=90\n`);
   return sb;
-}
-
-/** install.log records: one object per installer run. */
-function installerRuns(sb: Sandbox): Record<string, string>[] {
-  return sb
-    .recFile("install.log")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => Object.fromEntries(l.split("\t").map((f) => [f.slice(0, f.indexOf("=")), f.slice(f.indexOf("=") + 1)])));
 }
 
 describe("install-sentry.sh", () => {

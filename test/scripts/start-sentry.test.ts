@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { SENTRY_DIR, STATE_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
+import { SENTRY_COMPOSE, SENTRY_DIR, STATE_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
 
 afterAll(removeSandboxes);
 
 const base = { SENTRY_DIR, SENTRY_STATE_DIR: STATE_DIR };
-const UP = "docker compose --ansi never --env-file .env --env-file .env.custom up --detach --remove-orphans --wait --wait-timeout 1200";
+const UP = `${SENTRY_COMPOSE} up --detach --remove-orphans --wait --wait-timeout 1200`;
 
 function installed(): Sandbox {
   const sb = makeSandbox();
@@ -84,9 +84,7 @@ describe("start-sentry.sh", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("docker compose up failed (exit 1)");
     expect(r.stderr).toContain("SERVICE\tSTATE\tSTATUS");
-    expect(callsOf(sb, "docker")).toContain(
-      "docker compose --ansi never --env-file .env --env-file .env.custom ps --all --format table {{.Service}}\\t{{.State}}\\t{{.Status}}",
-    );
+    expect(callsOf(sb, "docker")).toContain(`${SENTRY_COMPOSE} ps --all --format table {{.Service}}\\t{{.State}}\\t{{.Status}}`);
     expect(sb.exists(`${STATE_DIR}/started-config.sha256`)).toBe(false);
     sb.clearCalls();
     expect(runScript(sb, "start-sentry.sh", base).status).toBe(0);
