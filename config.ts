@@ -100,13 +100,13 @@ interface ProfileDefaults {
 }
 
 /** Per-profile defaults: the design card's 4 vCPU / 8 GiB host only fits errors-only. */
-export const PROFILE_DEFAULTS: Record<SentryProfile, ProfileDefaults> = {
+const PROFILE_DEFAULTS: Record<SentryProfile, ProfileDefaults> = {
     "errors-only": { instanceType: "c7i.xlarge", swapSizeGb: 8, redisMaxMemory: "1gb", dataVolumeSizeGb: 60 },
     "feature-complete": { instanceType: "m7i.xlarge", swapSizeGb: 16, redisMaxMemory: "2gb", dataVolumeSizeGb: 200 },
 };
 
 export const DEFAULT_SENTRY_VERSION = "26.8.0";
-export const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
+const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
 
 const key = (k: string) => `${PROJECT}:${k}`;
 
@@ -204,7 +204,7 @@ class Reader {
 }
 
 /** Stack names become part of AWS names and tags: keep them short and plain. */
-export function stackNameProblem(stack: string): string | undefined {
+function stackNameProblem(stack: string): string | undefined {
     if (!/^[a-z][a-z0-9-]{0,23}$/.test(stack)) {
         return `stack name "${stack}" must be 1-24 lowercase letters, digits or dashes, starting with a letter (it becomes part of every AWS name)`;
     }

@@ -103,7 +103,7 @@ export function hostLayout(dataDir: string) {
     };
 }
 
-export interface StepInputs {
+interface StepInputs {
     storage: { dataDir: string; volumeId?: string; volumeSizeGb?: number; device?: string };
     sentry: SentrySettings;
     publicUrl: string;
@@ -171,7 +171,7 @@ export const RERUN_AFTER: Partial<Record<StepName, StepName[]>> = {
     "check-health": ["start-sentry"],
 };
 
-export function validateProvisionerArgs(args: SentryProvisionerArgs): string[] {
+function validateProvisionerArgs(args: SentryProvisionerArgs): string[] {
     const s = args.sentry;
     const problems = [
         sentryVersionProblem(s.version),

@@ -6,8 +6,8 @@ import * as path from "path";
 
 export const SCRIPTS_DIR = path.join(__dirname, "scripts");
 /** Where each step's script and its (non-secret) inputs are kept on the host, for re-runs by hand. */
-export const HOST_SCRIPT_DIR = "/usr/local/lib/sentry-deploy";
-export const HOST_ENV_DIR = "/etc/sentry-deploy";
+const HOST_SCRIPT_DIR = "/usr/local/lib/sentry-deploy";
+const HOST_ENV_DIR = "/etc/sentry-deploy";
 
 export function readScript(file: string): string {
     return fs.readFileSync(path.join(SCRIPTS_DIR, file), "utf8");

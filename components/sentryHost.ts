@@ -11,11 +11,11 @@ import { childName, resourceTags, StackIdentity } from "./tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "./validation";
 
 /** Canonical's AWS account, the publisher of the official Ubuntu images. */
-export const CANONICAL_OWNER_ID = "099720109477";
+const CANONICAL_OWNER_ID = "099720109477";
 export const SSH_USER = "ubuntu";
 /** Where the data volume is mounted; Docker's data root and the checkout live below it. */
 export const DATA_DIR = "/data";
-export const DATA_DEVICE_NAME = "/dev/sdf";
+const DATA_DEVICE_NAME = "/dev/sdf";
 
 export interface SentryHostArgs {
     identity: StackIdentity;
@@ -40,7 +40,7 @@ export interface SentryHostArgs {
     deployedVersion?: pulumi.Input<string | undefined>;
 }
 
-export function validateSentryHostArgs(args: SentryHostArgs): string[] {
+function validateSentryHostArgs(args: SentryHostArgs): string[] {
     const problems: (string | undefined)[] = [
         dataVolumeSizeProblem(args.dataVolume.sizeGb),
         gp3PerformanceProblem(args.dataVolume.sizeGb, args.dataVolume.iops, args.dataVolume.throughputMBps),

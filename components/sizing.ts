@@ -15,7 +15,7 @@ export interface ProfileRequirement {
     installerMinRamMb: number;
 }
 
-export const PROFILE_REQUIREMENTS: Record<SentryProfile, ProfileRequirement> = {
+const PROFILE_REQUIREMENTS: Record<SentryProfile, ProfileRequirement> = {
     "errors-only": { minVcpus: 2, minMemoryMiB: 8 * 1024, installerMinRamMb: 7000 },
     "feature-complete": { minVcpus: 4, minMemoryMiB: 16 * 1024, installerMinRamMb: 14000 },
 };

@@ -7,7 +7,7 @@ export type Problem = string | undefined;
 const IPV4_OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
 
-export interface ParsedCidr {
+interface ParsedCidr {
     family: 4 | 6;
     /** Network address as a bigint, host bits cleared. */
     network: bigint;
@@ -37,7 +37,7 @@ function ipv6ToBigInt(ip: string): bigint | undefined {
 }
 
 /** Parses an IPv4 or IPv6 CIDR; undefined when malformed. Host bits must be zero. */
-export function parseCidr(value: string): ParsedCidr | undefined {
+function parseCidr(value: string): ParsedCidr | undefined {
     const match = /^([^/]+)\/(\d{1,3})$/.exec(value);
     if (!match) {
         return undefined;
@@ -114,7 +114,7 @@ export function sshCidrsProblem(cidrs: readonly string[]): Problem {
 }
 
 /** Self-hosted releases are calendar versions: YY.M.PATCH, e.g. 26.8.0. */
-export const SENTRY_VERSION_PATTERN = /^(\d{2})\.(\d{1,2})\.(\d+)$/;
+const SENTRY_VERSION_PATTERN = /^(\d{2})\.(\d{1,2})\.(\d+)$/;
 
 export function sentryVersionProblem(value: string): Problem {
     const match = SENTRY_VERSION_PATTERN.exec(value);
@@ -160,8 +160,8 @@ export function emailProblem(value: string): Problem {
     return undefined;
 }
 
-export const MIN_DATA_VOLUME_GB = 20;
-export const MAX_GP3_GB = 16384;
+const MIN_DATA_VOLUME_GB = 20;
+const MAX_GP3_GB = 16384;
 
 export function dataVolumeSizeProblem(sizeGb: number): Problem {
     if (!Number.isInteger(sizeGb) || sizeGb < MIN_DATA_VOLUME_GB || sizeGb > MAX_GP3_GB) {
