@@ -83,8 +83,9 @@ fi
 
 previous_version=""
 if [[ -f "$state/installed-version" ]]; then previous_version="$(tr -d '[:space:]' <"$state/installed-version")"; fi
-logfile="$state/install-$SENTRY_VERSION.log"
-log "running install.sh for $SENTRY_VERSION ($SENTRY_PROFILE${previous_version:+, upgrading from $previous_version}); this takes 20-30 minutes. Log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
+log_path="$SENTRY_STATE_DIR/install-$SENTRY_VERSION.log" # as the host names it, for messages
+logfile="$HOST_ROOT$log_path"
+log "running install.sh for $SENTRY_VERSION ($SENTRY_PROFILE${previous_version:+, upgrading from $previous_version}); this takes 20-30 minutes. Log: $log_path"
 
 # Variables that the installer (and compose) would take over .env.custom and
 # over its flags if they were set in this environment.
@@ -114,13 +115,13 @@ wait_with_heartbeat "$installer" "$INSTALL_HEARTBEAT_SECONDS" report_installer |
 elapsed=$((SECONDS - start))
 
 if ((rc != 0)); then
-  echo "----- last 60 lines of $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log -----" >&2
+  echo "----- last 60 lines of $log_path -----" >&2
   tail -n 60 "$logfile" >&2 || true
   echo "-----" >&2
   if ((rc == 124 || rc == 137)); then
-    die "install.sh did not finish within INSTALL_TIMEOUT_SECONDS=$INSTALL_TIMEOUT_SECONDS; full log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
+    die "install.sh did not finish within INSTALL_TIMEOUT_SECONDS=$INSTALL_TIMEOUT_SECONDS; full log: $log_path"
   fi
-  die "install.sh failed (exit $rc) after ${elapsed}s; full log: $SENTRY_STATE_DIR/install-$SENTRY_VERSION.log"
+  die "install.sh failed (exit $rc) after ${elapsed}s; full log: $log_path"
 fi
 
 printf '%s\n' "$wanted" >"$state/installed.tmp"

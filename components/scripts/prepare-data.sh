@@ -155,6 +155,10 @@ mounted_source() { # prints the source mounted at $1, if any
   awk -v mp="$1" '$2 == mp { src = $1 } END { if (src != "") print src }' "$MOUNTS" 2>/dev/null || true
 }
 
+# df_kb COLUMN: a column of `df -Pk` for the filesystem holding DATA_DIR, in KiB
+# (2 = size, 4 = available).
+df_kb() { df -Pk "$MOUNT_POINT" | awk -v c="$1" 'NR == 2 { print $c }'; }
+
 swap_active() {
   awk -v f="$1" 'NR > 1 && $1 == f { found = 1 } END { exit !found }' "$SWAPS" 2>/dev/null
 }
@@ -176,38 +180,39 @@ elif [[ -n "$DATA_DEVICE" ]]; then
 fi
 
 if [[ -n "$DEVICE" ]]; then
+  dev_name="${DEVICE#"$HOST_ROOT"}" # the device as the host names it, for messages
   dev_type="$(lsblk -dn -o TYPE "$DEVICE" 2>/dev/null || true)"
-  [[ -n "$dev_type" ]] || die "${DEVICE#"$HOST_ROOT"} is not a block device (lsblk does not know it)"
+  [[ -n "$dev_type" ]] || die "$dev_name is not a block device (lsblk does not know it)"
 
   # Probe the device itself (-p, no cache). Exit 2 = no signature at all.
   probe_rc=0
   probe="$(blkid -p -o export "$DEVICE" 2>/dev/null)" || probe_rc=$?
   case "$probe_rc" in
   0 | 2) ;;
-  *) die "blkid could not identify ${DEVICE#"$HOST_ROOT"} unambiguously (exit $probe_rc); inspect it with 'wipefs -n ${DEVICE#"$HOST_ROOT"}' and fix it by hand" ;;
+  *) die "blkid could not identify $dev_name unambiguously (exit $probe_rc); inspect it with 'wipefs -n $dev_name' and fix it by hand" ;;
   esac
   fs_type="$(sed -n 's/^TYPE=//p' <<<"$probe")"
   pt_type="$(sed -n 's/^PTTYPE=//p' <<<"$probe")"
   if [[ -z "$fs_type" && -n "$pt_type" ]]; then
-    die "${DEVICE#"$HOST_ROOT"} has a $pt_type partition table but no filesystem; refusing to format it. Point DATA_DEVICE at a partition, or wipe the device yourself"
+    die "$dev_name has a $pt_type partition table but no filesystem; refusing to format it. Point DATA_DEVICE at a partition, or wipe the device yourself"
   fi
   if [[ -z "$fs_type" ]]; then
     command -v "mkfs.$DATA_FS_TYPE" >/dev/null 2>&1 ||
       die "mkfs.$DATA_FS_TYPE not found; install e2fsprogs (ext4) or xfsprogs (xfs)"
-    log "creating $DATA_FS_TYPE filesystem on empty device ${DEVICE#"$HOST_ROOT"}"
+    log "creating $DATA_FS_TYPE filesystem on empty device $dev_name"
     "mkfs.$DATA_FS_TYPE" -q -L "$FS_LABEL" "$DEVICE"
     probe="$(blkid -p -o export "$DEVICE")"
     fs_type="$(sed -n 's/^TYPE=//p' <<<"$probe")"
   fi
   case "$fs_type" in
   ext2 | ext3 | ext4 | xfs | btrfs) ;;
-  *) die "${DEVICE#"$HOST_ROOT"} holds '$fs_type', not a filesystem this script mounts; refusing to touch it" ;;
+  *) die "$dev_name holds '$fs_type', not a filesystem this script mounts; refusing to touch it" ;;
   esac
   if [[ "$fs_type" != "$DATA_FS_TYPE" ]]; then
-    log "keeping the existing $fs_type filesystem on ${DEVICE#"$HOST_ROOT"} (DATA_FS_TYPE=$DATA_FS_TYPE applies to empty devices only)"
+    log "keeping the existing $fs_type filesystem on $dev_name (DATA_FS_TYPE=$DATA_FS_TYPE applies to empty devices only)"
   fi
   uuid="$(sed -n 's/^UUID=//p' <<<"$probe")"
-  [[ -n "$uuid" ]] || die "no filesystem UUID found on ${DEVICE#"$HOST_ROOT"}"
+  [[ -n "$uuid" ]] || die "no filesystem UUID found on $dev_name"
 
   pass=0
   [[ "$fs_type" == ext* ]] && pass=2
@@ -216,16 +221,16 @@ if [[ -n "$DEVICE" ]]; then
   current="$(mounted_source "$MOUNT_POINT")"
   if [[ -n "$current" ]]; then
     if [[ "$(readlink -f "$current")" != "$DEVICE" ]]; then
-      die "DATA_DIR=$DATA_DIR is already mounted from ${current#"$HOST_ROOT"}, not from ${DEVICE#"$HOST_ROOT"}; unmount it or fix DATA_DIR/DATA_VOLUME_ID/DATA_DEVICE"
+      die "DATA_DIR=$DATA_DIR is already mounted from ${current#"$HOST_ROOT"}, not from $dev_name; unmount it or fix DATA_DIR/DATA_VOLUME_ID/DATA_DEVICE"
     fi
-    log "$DATA_DIR already mounted from ${DEVICE#"$HOST_ROOT"}"
+    log "$DATA_DIR already mounted from $dev_name"
   else
     mkdir -p "$MOUNT_POINT"
     if [[ -n "$(find "$MOUNT_POINT" -mindepth 1 -maxdepth 1 ! -name lost+found -print -quit)" ]]; then
       die "DATA_DIR=$DATA_DIR is not empty and not mounted; mounting the volume would hide its files. Move them away or choose another DATA_DIR"
     fi
     mount -t "$fs_type" "$DEVICE" "$MOUNT_POINT"
-    log "mounted ${DEVICE#"$HOST_ROOT"} ($fs_type, UUID=$uuid) on $DATA_DIR"
+    log "mounted $dev_name ($fs_type, UUID=$uuid) on $DATA_DIR"
   fi
 
   # A volume grown since (sentry:dataVolumeSizeGb, or a bigger disk on your server): grow the
@@ -237,9 +242,9 @@ if [[ -n "$DEVICE" ]]; then
   esac
   if ((${#grow[@]} > 0)); then
     command -v "${grow[0]}" >/dev/null 2>&1 || die "${grow[0]} not found; install e2fsprogs (ext4) or xfsprogs (xfs)"
-    before_kb="$(df -Pk "$MOUNT_POINT" | awk 'NR == 2 { print $2 }')"
-    "${grow[@]}" >/dev/null 2>&1 || die "could not grow the $fs_type filesystem on ${DEVICE#"$HOST_ROOT"} (${grow[*]#"$HOST_ROOT"}); run it by hand to see why"
-    after_kb="$(df -Pk "$MOUNT_POINT" | awk 'NR == 2 { print $2 }')"
+    before_kb="$(df_kb 2)"
+    "${grow[@]}" >/dev/null 2>&1 || die "could not grow the $fs_type filesystem on $dev_name (${grow[*]#"$HOST_ROOT"}); run it by hand to see why"
+    after_kb="$(df_kb 2)"
     if ((after_kb > before_kb)); then
       log "grew the filesystem on $DATA_DIR from $((before_kb / 1024)) MB to $((after_kb / 1024)) MB"
     fi
@@ -259,7 +264,7 @@ if ((SWAP_SIZE_GB > 0)); then
     rm -f "$swapfile"
   fi
   if [[ ! -e "$swapfile" ]]; then
-    avail_kb="$(df -Pk "$MOUNT_POINT" | awk 'NR == 2 { print $4 }')"
+    avail_kb="$(df_kb 4)"
     if ((avail_kb * 1024 < want_bytes + 1024 * 1024 * 1024)); then
       die "not enough free space on $DATA_DIR for a ${SWAP_SIZE_GB} GiB swap file ($((avail_kb / 1024)) MB free); lower SWAP_SIZE_GB or grow the volume"
     fi
