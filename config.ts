@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SentrySettings } from "./components/provisioner";
 import { SENTRY_PROFILES, SentryProfile } from "./components/sizing";
-import { Environment } from "./components/tags";
+import { Environment, PRODUCTION_STACK, PROJECT } from "./components/tags";
 import {
     cidrContains,
     cidrProblem,
@@ -20,8 +20,6 @@ import {
     sshPublicKeyProblem,
 } from "./components/validation";
 import { versionPolicyProblem } from "./components/versions";
-
-export const PROJECT = "sentry";
 
 const ENVIRONMENTS: readonly Environment[] = ["production", "staging", "trial"];
 
@@ -218,7 +216,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
         r.problems.push(`${stackProblem}. Fix: pulumi stack rename <name>`);
     }
 
-    const environment = r.choice("environment", ENVIRONMENTS, stack === "prod" ? "production" : "staging");
+    const environment = r.choice("environment", ENVIRONMENTS, stack === PRODUCTION_STACK ? "production" : "staging");
     const protect = r.bool("protect", environment === "production");
     const expiresAt = r.string("expiresAt");
     if (expiresAt !== undefined && !isIsoUtc(expiresAt)) {
@@ -439,17 +437,18 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, defaults: ProfileDef
     };
 }
 
-/** Reads the real stack configuration. */
-export function loadConfig(): StackConfig {
+/** The running stack's configuration, as parseConfig reads it. */
+export function pulumiConfigSource(): ConfigSource {
     const sentry = new pulumi.Config(PROJECT);
     const aws = new pulumi.Config("aws");
-    return parseConfig(
-        {
-            get: (k) => sentry.get(k),
-            getSecret: (k) => sentry.getSecret(k),
-            awsRegion: () => aws.get("region"),
-        },
-        pulumi.getStack(),
-        pulumi.getProject(),
-    );
+    return {
+        get: (k) => sentry.get(k),
+        getSecret: (k) => sentry.getSecret(k),
+        awsRegion: () => aws.get("region"),
+    };
+}
+
+/** Reads the real stack configuration. */
+export function loadConfig(): StackConfig {
+    return parseConfig(pulumiConfigSource(), pulumi.getStack(), pulumi.getProject());
 }

@@ -2,7 +2,8 @@
 // mocks (no AWS credentials, no Pulumi CLI) and records every resource it would register.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, PROJECT } from "../config";
+import { PROJECT } from "../components/tags";
+import { parseConfig, pulumiConfigSource } from "../config";
 import { createSentryStack, StackOutputs } from "../program";
 import { AwsMocks, MockOptions } from "./mocks";
 import { isSecureValue, readStackFile, stackFilePath } from "./stackFile";
@@ -28,13 +29,6 @@ export interface PlanOptions {
     config?: Record<string, unknown>;
     /** Added on top of the stack file's (or `config`'s) values. */
     overrides?: Record<string, unknown>;
-    /** Directory holding Pulumi.yaml and the stack files. */
-    projectDir?: string;
-    /**
-     * Secrets the stack file cannot show (they are encrypted per stack) are assumed set,
-     * as they must be before a real `pulumi up`. Default true.
-     */
-    assumeSecrets?: boolean;
     /**
      * Tests only: show each secret as {"[secret]": value} instead of the bare placeholder,
      * so a test can check both that a value is secret and what it holds.
@@ -48,10 +42,6 @@ export const SECRET_PLACEHOLDER = "[secret]";
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const REQUIRED_SECRETS: Record<string, (c: Record<string, unknown>) => boolean> = {
-    "sentry:adminPassword": () => true,
-    "sentry:existingHostPrivateKey": (c) => c["sentry:placement"] === "existing",
-};
 
 /** Reads Pulumi.<stack>.yaml's `config:` map. */
 export function readStackConfig(stack: string, projectDir = PROJECT_DIR): Record<string, unknown> {
@@ -99,7 +89,7 @@ export function planStack(stack: string, options: PlanOptions = {}): Promise<Pla
 }
 
 async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> {
-    const raw = { ...(options.config ?? readStackConfig(stack, options.projectDir)), ...(options.overrides ?? {}) };
+    const raw = { ...(options.config ?? readStackConfig(stack)), ...(options.overrides ?? {}) };
     const values: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [k, v] of Object.entries(raw)) {
@@ -111,14 +101,6 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
             secretKeys.push(k);
         } else {
             values[k] = typeof v === "string" ? v : JSON.stringify(v);
-        }
-    }
-    if (options.assumeSecrets !== false) {
-        for (const [k, needed] of Object.entries(REQUIRED_SECRETS)) {
-            if (values[k] === undefined && needed(raw)) {
-                values[k] = SECRET_PLACEHOLDER;
-                secretKeys.push(k);
-            }
         }
     }
     const region = values["aws:region"] ?? "eu-central-1";
@@ -150,14 +132,10 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     process.on("unhandledRejection", onRejection);
     let outputs: Record<string, unknown> = {};
     try {
-        const config = parseConfig(
-            {
-                get: (k) => new pulumi.Config(PROJECT).get(k),
-                getSecret: (k) => new pulumi.Config(PROJECT).getSecret(k),
-                awsRegion: () => new pulumi.Config("aws").get("region"),
-            },
-            stack,
-        );
+        // Secrets a stack file cannot show (they are encrypted per stack) are assumed set, as
+        // they must be before a real `pulumi up`: whichever one the loader asks for.
+        const source = pulumiConfigSource();
+        const config = parseConfig({ ...source, getSecret: (k) => source.getSecret(k) ?? pulumi.secret(SECRET_PLACEHOLDER) }, stack);
         let result: StackOutputs;
         try {
             result = createSentryStack(config);
