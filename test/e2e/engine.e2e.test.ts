@@ -15,6 +15,7 @@ import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
 import {
     ADMIN_EMAIL,
     changedResources,
+    cutSshDuringComposeUp,
     E2E_DIR,
     filesContaining,
     Host,
@@ -34,7 +35,6 @@ import {
     URL_1,
     URL_2,
     walk,
-    waitFor,
 } from "./lib";
 
 // ------------------------------------------------------------------ toolchain, up front
@@ -136,8 +136,8 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
 
         // Files the steps wrote, with the values from the stack's config.
         const configYml = host.read(`${SENTRY_DIR}/sentry/config.yml`);
-        expect(configYml).toMatch(new RegExp(`^system\\.url-prefix: ['"]?${escape(URL_1)}['"]?$`, "m"));
-        expect(configYml).toMatch(new RegExp(`^system\\.admin-email: ['"]?${escape(ADMIN_EMAIL)}['"]?$`, "m"));
+        expect(configYml).toMatch(configYmlLine("system.url-prefix", URL_1));
+        expect(configYml).toMatch(configYmlLine("system.admin-email", ADMIN_EMAIL));
         expect(configYml).toMatch(/^auth\.allow-registration: false$/m);
         const envCustom = host.read(`${SENTRY_DIR}/.env.custom`);
         expect(envCustom).toMatch(/^COMPOSE_PROFILES=errors-only$/m);
@@ -170,8 +170,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         }
         expect(composeUps()).toHaveLength(1);
         expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
-        const health = await runner.run("health", "ip", ["netns", "exec", host.info.ns, "curl", "-sf", "http://127.0.0.1:9000/_health/"]);
-        expect(health.stdout).toBe("ok");
+        expect((await host.health("health")).stdout).toBe("ok");
     });
 
     step("`pulumi preview --expect-no-changes` right after is clean", async () => {
@@ -186,7 +185,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         const { result, events } = await up("up-url");
         expect(result.code).toBe(0);
         expect(Object.keys(changedResources(events)).sort()).toEqual(["sentry-e2e-check-health", "sentry-e2e-configure-sentry", "sentry-e2e-start-sentry"]);
-        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toMatch(new RegExp(`^system\\.url-prefix: ['"]?${escape(URL_2)}['"]?$`, "m"));
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toMatch(configYmlLine("system.url-prefix", URL_2));
         expect(installRuns()).toHaveLength(1);
         expect(composeUps()).toHaveLength(ups + 1);
     });
@@ -219,19 +218,12 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         const installs = installRuns().length;
         await configSet("sentry:publicUrl", URL_1);
         // Make `compose up` (start-sentry) slow, start the update, and cut SSH during it.
-        fs.writeFileSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), "15\n");
-        let broken: ReturnType<typeof up> | undefined;
         try {
-            broken = up("up-fault", { allowFail: true });
-            await waitFor("start-sentry's `compose up` on the host", () => host.processList().some((c) => / compose .* up /.test(c) && !c.startsWith("bash -c")), 120_000);
-            await host.control("kill-sshd");
-            const { result } = await broken;
+            const { result } = await cutSshDuringComposeUp(host, { cut: "kill-sshd", slowSeconds: 15, waitMs: 120_000 }, () => up("up-fault", { allowFail: true }));
             expect(result.code).not.toBe(0);
             // The provider lost the session inside start-sentry (configure had finished).
             expect(result.stdout + result.stderr).toMatch(/remote command exited without exit status|connection (reset|lost|closed)|EOF/i);
         } finally {
-            fs.rmSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), { force: true });
-            await broken?.catch(() => undefined);
             await host.control("start-sshd");
         }
         const after = await up("up-after-fault");
@@ -241,12 +233,11 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         expect((await operation("preview-3", ["preview", "--expect-no-changes"])).result.code).toBe(0);
 
         // The same end state as without the fault.
-        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toMatch(new RegExp(`^system\\.url-prefix: ['"]?${escape(URL_1)}['"]?$`, "m"));
+        expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toMatch(configYmlLine("system.url-prefix", URL_1));
         expect(installRuns()).toHaveLength(installs);
         expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.8.0");
         expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
-        const health = await runner.run("health-after-fault", "ip", ["netns", "exec", host.info.ns, "curl", "-sf", "http://127.0.0.1:9000/_health/"]);
-        expect(health.stdout).toBe("ok");
+        expect((await host.health("health-after-fault")).stdout).toBe("ok");
     });
 
     step("`pulumi destroy` finishes and leaves an empty stack", async () => {
@@ -272,6 +263,11 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         expect(hostFilesContaining(host, password)).toEqual([`${RECORD}/docker-exec-stdin.log`]);
     });
 });
+
+/** A `key: value` line of config.yml, the value quoted or not. */
+function configYmlLine(key: string, value: string): RegExp {
+    return new RegExp(`^${escape(key)}: ['"]?${escape(value)}['"]?$`, "m");
+}
 
 function escape(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");

@@ -132,6 +132,11 @@ export class Host {
         return this.runner.run(`ssh-${label}`, this.script(), ["ssh", this.info.dir, command], opts);
     }
 
+    /** `curl -sf` of Sentry's /_health/ on the host, from inside its network namespace. */
+    health(label: string): Promise<RunResult> {
+        return this.runner.run(label, "ip", ["netns", "exec", this.info.ns, "curl", "-sf", "http://127.0.0.1:9000/_health/"]);
+    }
+
     control(verb: "kill-sshd" | "kill-sessions" | "start-sshd" | "stop"): Promise<RunResult> {
         return this.runner.run(`host-${verb}`, this.script(), [verb, this.info.dir], { allowFail: verb === "stop" });
     }
@@ -221,6 +226,31 @@ export async function stopTestHost(host: Host | undefined, sampler: ProcessSampl
         console.warn(`e2e: kept ${tmp}${contents ? ` ${contents}` : ""}`);
     } else {
         fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/**
+ * The fault test: makes the docker stand-in's `compose up` take `slowSeconds`, starts
+ * `operation`, waits (up to `waitMs`) until `compose up` runs on the host, cuts SSH with `cut`
+ * and returns what the operation returns. The slowdown is undone however this ends.
+ */
+export async function cutSshDuringComposeUp<T>(
+    host: Host,
+    { cut, slowSeconds, waitMs }: { cut: "kill-sshd" | "kill-sessions"; slowSeconds: number; waitMs: number },
+    operation: () => Promise<T>,
+): Promise<T> {
+    const slowUp = path.join(host.info.root, "var/lib/sentry-e2e/slow-up");
+    fs.writeFileSync(slowUp, `${slowSeconds}\n`);
+    let running: Promise<T> | undefined;
+    try {
+        running = operation();
+        // The stand-in itself, not the `bash -c` of the step that starts it.
+        await waitFor("`compose up` on the host", () => host.processList().some((c) => / compose .* up /.test(c) && !c.startsWith("bash -c")), waitMs);
+        await host.control(cut);
+        return await running;
+    } finally {
+        fs.rmSync(slowUp, { force: true });
+        await running?.catch(() => undefined);
     }
 }
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { STEPS, StepName } from "../../components/provisioner";
 import { planStack } from "../../tools/planner";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
-import { ADMIN_EMAIL, Host, hostFilesContaining, INSTALL_FLAGS, ProcessSampler, RECORD, RunResult, Runner, Scenario, startTestHost, stopTestHost, URL_1, URL_2, waitFor } from "./lib";
+import { ADMIN_EMAIL, cutSshDuringComposeUp, Host, hostFilesContaining, INSTALL_FLAGS, ProcessSampler, RECORD, RunResult, Runner, Scenario, startTestHost, stopTestHost, URL_1, URL_2 } from "./lib";
 
 interface Step {
     create: string;
@@ -116,15 +116,8 @@ describe("rendered steps over real SSH (no engine)", () => {
 
     step("the SSH session killed inside start-sentry: running the step again completes", async () => {
         const steps = rendered.v2;
-        fs.writeFileSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), "10\n");
-        try {
-            const broken = ssh("fault-start", steps["start-sentry"], true);
-            await waitFor("`compose up` on the host", () => host.processList().some((c) => / compose .* up /.test(c) && !c.startsWith("bash -c")), 60_000);
-            await host.control("kill-sessions");
-            expect((await broken).code).toBe(255);
-        } finally {
-            fs.rmSync(path.join(host.info.root, "var/lib/sentry-e2e/slow-up"), { force: true });
-        }
+        const broken = await cutSshDuringComposeUp(host, { cut: "kill-sessions", slowSeconds: 10, waitMs: 60_000 }, () => ssh("fault-start", steps["start-sentry"], true));
+        expect(broken.code).toBe(255);
         await runSteps("after-fault", steps, ["start-sentry", "check-health"]);
         expect(installRuns()).toHaveLength(2);
         expect(host.lines(`${RECORD}/sentry-users`)).toEqual([ADMIN_EMAIL]);
