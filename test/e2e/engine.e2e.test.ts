@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
 import {
     ADMIN_EMAIL,
@@ -39,9 +39,18 @@ import {
 
 // ------------------------------------------------------------------ toolchain, up front
 const { BIN, MISSING } = toolchain();
+// run.sh sets E2E_REQUIRE_ENGINE=1 when plugins were supplied (CI: ../shared/pulumi-plugins):
+// then a missing piece is a failure, not a skip.
+const REQUIRE_ENGINE = process.env.E2E_REQUIRE_ENGINE === "1";
 if (MISSING) {
-    console.warn(`\nBLOCKED: the engine end-to-end run needs plugins that cannot be had here:\n${MISSING}\n(toolchain.sh: ${BIN})\n`);
+    console.warn(`\n${REQUIRE_ENGINE ? "FAILED" : "BLOCKED"}: the engine end-to-end run needs plugins that cannot be had here:\n${MISSING}\n(toolchain.sh: ${BIN})\n`);
 }
+
+describe.runIf(MISSING !== "" && REQUIRE_ENGINE)("pulumi engine toolchain", () => {
+    it("has every plugin it was promised (E2E_REQUIRE_ENGINE=1)", () => {
+        expect(MISSING).toBe("");
+    });
+});
 
 const STACK = "e2e";
 // A pulumi command is killed after this long (a step or hook fails after the same: vitest.config.ts).
@@ -130,8 +139,13 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
     const step = (name: string, fn: () => Promise<void>) => scenario.step(name, fn);
 
     step("first `pulumi up` provisions the host over SSH (26.7.2, errors-only)", async () => {
-        const { result, events } = await up("up-1");
+        // Which language host the engine really starts: the CLI looks beside its own resolved
+        // path, so this proves toolchain.sh put matching pieces in one folder.
+        const languageHosts = new Set<string>();
+        const watch = setInterval(() => localExecutables("pulumi-language-nodejs").forEach((exe) => languageHosts.add(exe)), 25);
+        const { result, events } = await up("up-1").finally(() => clearInterval(watch));
         expect(result.code).toBe(0);
+        expect([...languageHosts]).toEqual([fs.realpathSync(path.join(BIN, "pulumi-language-nodejs"))]);
         expect(Object.keys(changedResources(events)).length).toBeGreaterThanOrEqual(10);
 
         // Files the steps wrote, with the values from the stack's config.
@@ -263,6 +277,21 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         expect(hostFilesContaining(host, password)).toEqual([`${RECORD}/docker-exec-stdin.log`]);
     });
 });
+
+/** The resolved executables of this machine's processes named `name` (the kernel keeps 15 characters of it). */
+function localExecutables(name: string): string[] {
+    const out: string[] = [];
+    for (const pid of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+        try {
+            if (fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === name.slice(0, 15)) {
+                out.push(fs.readlinkSync(`/proc/${pid}/exe`));
+            }
+        } catch {
+            // the process ended meanwhile
+        }
+    }
+    return out;
+}
 
 /** A `key: value` line of config.yml, the value quoted or not. */
 function configYmlLine(key: string, value: string): RegExp {

@@ -6,6 +6,20 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../.."
 [ "$(id -u)" -eq 0 ] || { echo "test:e2e must run as root (it creates a network namespace and a chroot)" >&2; exit 1; }
 start=$SECONDS
+# The engine plugins: the team's prebuilt ones beside the checkout where they exist (CI lays
+# ../shared beside the clone), else the user's own Pulumi install (toolchain.sh looks on PATH).
+# With plugins supplied, a missing one fails the run instead of skipping the engine suite.
+SHARED_PLUGINS="$HERE/../../../shared/pulumi-plugins"
+if [ -z "${PULUMI_E2E_PREBUILT_DIR:-}" ] && [ -d "$SHARED_PLUGINS" ]; then
+    PULUMI_E2E_PREBUILT_DIR="$(cd "$SHARED_PLUGINS" && pwd)"
+    export PULUMI_E2E_PREBUILT_DIR
+fi
+if [ -n "${PULUMI_E2E_PREBUILT_DIR:-}" ]; then
+    export E2E_REQUIRE_ENGINE="${E2E_REQUIRE_ENGINE:-1}"
+    echo "e2e: engine plugins from $PULUMI_E2E_PREBUILT_DIR (the engine suite must run)" >&2
+else
+    echo "e2e: no PULUMI_E2E_PREBUILT_DIR and no ../shared/pulumi-plugins: plugins from PATH, or the engine suite is skipped" >&2
+fi
 # Warm both caches first so that their cost shows separately from the test's. The engine
 # suite takes the toolchain's bin dir from E2E_TOOLCHAIN_BIN (exit 3: <bin>/MISSING says
 # which plugin is missing and the suite is skipped).

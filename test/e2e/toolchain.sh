@@ -7,8 +7,9 @@
 #
 # Where each comes from, first match wins:
 #   1. the bin dir in the cache, if it holds a binary that reports the right version;
-#   2. a binary of that name on PATH (or in $PULUMI_E2E_PREBUILT_DIR) that reports the right
-#      version, e.g. an official Pulumi install, which ships the language host beside the CLI;
+#   2. a binary of that name in $PULUMI_E2E_PREBUILT_DIR (checked against its SHA256SUMS) or on
+#      PATH that reports the right version, e.g. an official Pulumi install, which ships the
+#      language host beside the CLI; it is copied into the bin dir (see find_existing);
 #   3. a build from the Go module proxy: the CLI through the wrapper module in ./toolchain
 #      (pkg/v3's go.mod replaces sdk/v3 with ../sdk, so `go install pkg@version` cannot work),
 #      the others by `go mod download` of the exact module version.
@@ -55,23 +56,38 @@ langhost_version() { "$1" -version 2>/dev/null | head -n 1; }
 # protobufs and client that @pulumi/pulumi ships.
 provider_version() { node "$HERE/plugin-version.js" "$1" 2>/dev/null | head -n 1; }
 
-# find_existing NAME WANT PROBE: put a matching binary into $BIN (link), return 0 if found.
+# find_existing NAME WANT PROBE: put a matching binary into $BIN, return 0 if found.
+# The binary is COPIED, never linked: the CLI resolves its own path (/proc/self/exe) and
+# looks for the language host beside the real file, so a link from $BIN to a CLI elsewhere
+# would make it load whatever language host sits in that other folder (or none), not ours.
 find_existing() {
     local name="$1" want="$2" probe="$3" cand got
-    if [ -x "$BIN/$name" ] && [ "$($probe "$BIN/$name")" = "$want" ]; then return 0; fi
+    if [ -f "$BIN/$name" ] && [ ! -L "$BIN/$name" ] && [ -x "$BIN/$name" ] && [ "$($probe "$BIN/$name")" = "$want" ]; then return 0; fi
+    rm -f "$BIN/$name"
     for cand in ${PULUMI_E2E_PREBUILT_DIR:+"$PULUMI_E2E_PREBUILT_DIR/$name"} $(type -ap "$name" 2>/dev/null); do
         [ -x "$cand" ] || continue
-        [ "$(readlink -f "$cand")" != "$(readlink -f "$BIN/$name" 2>/dev/null)" ] || continue
         got="$($probe "$cand")"
         if [ "$got" = "$want" ]; then
-            ln -sf "$(readlink -f "$cand")" "$BIN/$name"
-            log "$name $want: using $cand"
+            install -m 0755 "$(readlink -f "$cand")" "$BIN/$name.tmp"
+            mv -f "$BIN/$name.tmp" "$BIN/$name"
+            log "$name $want: copied from $cand"
             return 0
         fi
         log "$name at $cand reports '${got:-?}', want $want: not used"
     done
     return 1
 }
+
+# Binaries from $PULUMI_E2E_PREBUILT_DIR are used only if they match the SHA256SUMS beside
+# them (when there is one), so a damaged or swapped copy fails loudly instead of half-working.
+if [ -n "${PULUMI_E2E_PREBUILT_DIR:-}" ]; then
+    [ -d "$PULUMI_E2E_PREBUILT_DIR" ] || die "PULUMI_E2E_PREBUILT_DIR=$PULUMI_E2E_PREBUILT_DIR is not a directory"
+    if [ -f "$PULUMI_E2E_PREBUILT_DIR/SHA256SUMS" ]; then
+        (cd "$PULUMI_E2E_PREBUILT_DIR" && sha256sum --quiet -c SHA256SUMS) >&2 ||
+            die "$PULUMI_E2E_PREBUILT_DIR: binaries do not match its SHA256SUMS"
+        log "$PULUMI_E2E_PREBUILT_DIR: SHA256SUMS verified"
+    fi
+fi
 
 missing() { # NAME MODULE@VERSION ERROR...
     local name="$1" mod="$2"; shift 2
