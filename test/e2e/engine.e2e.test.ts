@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
 import {
     ADMIN_EMAIL,
@@ -42,15 +42,12 @@ const { BIN, MISSING } = toolchain();
 // run.sh sets E2E_REQUIRE_ENGINE=1 when plugins were supplied (CI: ../shared/pulumi-plugins):
 // then a missing piece is a failure, not a skip.
 const REQUIRE_ENGINE = process.env.E2E_REQUIRE_ENGINE === "1";
-if (MISSING) {
-    console.warn(`\n${REQUIRE_ENGINE ? "FAILED" : "BLOCKED"}: the engine end-to-end run needs plugins that cannot be had here:\n${MISSING}\n(toolchain.sh: ${BIN})\n`);
+if (MISSING && REQUIRE_ENGINE) {
+    throw new Error(`E2E_REQUIRE_ENGINE=1 but the engine end-to-end run lacks plugins:\n${MISSING}\n(toolchain.sh: ${BIN})`);
 }
-
-describe.runIf(MISSING !== "" && REQUIRE_ENGINE)("pulumi engine toolchain", () => {
-    it("has every plugin it was promised (E2E_REQUIRE_ENGINE=1)", () => {
-        expect(MISSING).toBe("");
-    });
-});
+if (MISSING) {
+    console.warn(`\nBLOCKED: the engine end-to-end run needs plugins that cannot be had here:\n${MISSING}\n(toolchain.sh: ${BIN})\n`);
+}
 
 const STACK = "e2e";
 // A pulumi command is killed after this long (a step or hook fails after the same: vitest.config.ts).
