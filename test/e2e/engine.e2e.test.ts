@@ -5,18 +5,17 @@
 // stand-ins on the host (test/fixtures, test/e2e/standins); everything else is real.
 //
 // Run with `npm run test:e2e` (as root). See test/e2e/README.md.
-import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
+import { COMMAND_TIMEOUT, copyProject, engineEnv, engineToolchain, readCommandVersion } from "./engine";
 import {
     ADMIN_EMAIL,
     changedResources,
     cutSshDuringComposeUp,
-    E2E_DIR,
     filesContaining,
     Host,
     hostFilesContaining,
@@ -24,34 +23,21 @@ import {
     ProcessSampler,
     readEvents,
     RECORD,
-    REPO_DIR,
     RunOptions,
     RunResult,
     Runner,
     Scenario,
     startTestHost,
     stopTestHost,
-    tail,
     URL_1,
     URL_2,
     walk,
 } from "./lib";
 
 // ------------------------------------------------------------------ toolchain, up front
-const { BIN, MISSING } = toolchain();
-// run.sh sets E2E_REQUIRE_ENGINE=1 when plugins were supplied (CI: ../shared/pulumi-plugins):
-// then a missing piece is a failure, not a skip.
-const REQUIRE_ENGINE = process.env.E2E_REQUIRE_ENGINE === "1";
-if (MISSING && REQUIRE_ENGINE) {
-    throw new Error(`E2E_REQUIRE_ENGINE=1 but the engine end-to-end run lacks plugins:\n${MISSING}\n(toolchain.sh: ${BIN})`);
-}
-if (MISSING) {
-    console.warn(`\nBLOCKED: the engine end-to-end run needs plugins that cannot be had here:\n${MISSING}\n(toolchain.sh: ${BIN})\n`);
-}
+const { BIN, MISSING } = engineToolchain();
 
 const STACK = "e2e";
-// A pulumi command is killed after this long (a step or hook fails after the same: vitest.config.ts).
-const COMMAND_TIMEOUT = 10 * 60_000;
 
 describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
     // (The body of a skipped describe still runs to collect its tests: make nothing then.)
@@ -65,20 +51,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
     const scenario = new Scenario();
     let opCounter = 0;
 
-    const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        PATH: `${BIN}:${process.env.PATH}`,
-        PULUMI_HOME: path.join(tmp, "pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "e2e-not-secret-passphrase",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_SKIP_CONFIRMATIONS: "true",
-        // Enables --event-log (the engine's JSON event stream), which the steps assert on.
-        PULUMI_DEBUG_COMMANDS: "true",
-        NO_COLOR: "1",
-    };
+    const env = engineEnv(tmp, BIN);
 
     const pulumi = (label: string, args: string[], opts: RunOptions = {}): Promise<RunResult> =>
         runner.run(`pulumi-${label}`, path.join(BIN, "pulumi"), [...args, "--non-interactive"], { cwd: project, env, timeoutMs: COMMAND_TIMEOUT, ...opts });
@@ -98,15 +71,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
 
     beforeAll(async () => {
         fs.mkdirSync(eventsDir, { recursive: true });
-        // The program as committed, in a scratch copy so the stack file does not land in the repo.
-        const source = process.env.E2E_PROJECT_DIR ?? REPO_DIR;
-        fs.mkdirSync(project);
-        for (const entry of fs.readdirSync(source)) {
-            if (!["node_modules", ".git", "test", "bin"].includes(entry) && !/^Pulumi\..+\.yaml$/.test(entry)) {
-                fs.cpSync(path.join(source, entry), path.join(project, entry), { recursive: true });
-            }
-        }
-        fs.symlinkSync(path.join(REPO_DIR, "node_modules"), path.join(project, "node_modules"));
+        copyProject(project);
 
         let repoUrl: string;
         ({ host, sampler, repoUrl } = await startTestHost(runner, path.join(tmp, "host")));
@@ -298,22 +263,4 @@ function configYmlLine(key: string, value: string): RegExp {
 
 function escape(s: string): string {
     return s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-
-/** The bin dir of toolchain.sh and what it could not get: run.sh ran it already (E2E_TOOLCHAIN_BIN), else run it here. */
-function toolchain(): { BIN: string; MISSING: string } {
-    const fromRunSh = process.env.E2E_TOOLCHAIN_BIN;
-    if (fromRunSh) {
-        // toolchain.sh writes <bin>/MISSING exactly when it exits 3.
-        const missing = path.join(fromRunSh, "MISSING");
-        return { BIN: fromRunSh, MISSING: fs.existsSync(missing) ? fs.readFileSync(missing, "utf8") : "" };
-    }
-    const run = spawnSync("bash", [path.join(E2E_DIR, "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    const bin = run.stdout.trim().split("\n").pop() ?? "";
-    const missing = run.status === 0 ? "" : fs.existsSync(path.join(bin, "MISSING")) ? fs.readFileSync(path.join(bin, "MISSING"), "utf8") : `toolchain.sh exited ${run.status}:\n${tail(run.stderr, 20)}`;
-    return { BIN: bin, MISSING: missing };
-}
-
-function readCommandVersion(): string {
-    return (JSON.parse(fs.readFileSync(path.join(REPO_DIR, "node_modules/@pulumi/command/package.json"), "utf8")) as { version: string }).version;
 }
