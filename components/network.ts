@@ -60,7 +60,7 @@ export function createNetwork(name: string, spec: NetworkSpec, identity: StackId
         childName(name, "flow-logs-role"),
         {
             namePrefix: iamNamePrefix(`sentry-${identity.stack}-flow`),
-            assumeRolePolicy: assumeRolePolicyFor("vpc-flow-logs.amazonaws.com"),
+            assumeRolePolicy: aws.getServicePrincipalOutput({ serviceName: "vpc-flow-logs" }, opts).name.apply(assumeRolePolicyFor),
             tags: tags("flow-logs-role"),
         },
         opts,

@@ -5,13 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
+import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
 import { SentryProvisioner, SentrySettings } from "./provisioner";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, sizingProblem } from "./sizing";
 import { childName, resourceTags, StackIdentity } from "./tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "./validation";
 
-/** Canonical's AWS account, the publisher of the official Ubuntu images. */
-const CANONICAL_OWNER_ID = "099720109477";
 export const SSH_USER = "ubuntu";
 /** Where the data volume is mounted; Docker's data root and the checkout live below it. */
 export const DATA_DIR = "/data";
@@ -84,6 +83,10 @@ export class SentryHost extends pulumi.ComponentResource {
         // What must survive a mistaken `pulumi destroy` in production.
         const keep: pulumi.CustomResourceOptions = args.protect ? { protect: true } : {};
 
+        // The partition (aws, aws-cn, aws-us-gov) every ARN below is written in, from the provider.
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const principal = (serviceName: string) => aws.getServicePrincipalOutput({ serviceName }, parent).name;
+
         // Sizing, asked of AWS at preview: the installer would refuse a small host after a
         // 20-minute wait, and a type that only just passes falls over under load.
         const typeInfo = aws.ec2.getInstanceTypeOutput({ instanceType: args.instanceType }, parent);
@@ -97,10 +100,14 @@ export class SentryHost extends pulumi.ComponentResource {
         });
         const amiId = args.amiId
             ? pulumi.output(args.amiId)
-            : architecture.apply((arch) =>
-                  aws.ec2.getAmiOutput(
+            : pulumi.all([architecture, partition]).apply(([arch, p]) => {
+                  const problem = canonicalOwnerProblem(p);
+                  if (problem) {
+                      throw new pulumi.ResourceError(problem, this);
+                  }
+                  return aws.ec2.getAmiOutput(
                       {
-                          owners: [CANONICAL_OWNER_ID],
+                          owners: [CANONICAL_OWNER_BY_PARTITION[p]],
                           mostRecent: true,
                           filters: [
                               { name: "name", values: [`ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-*`] },
@@ -109,8 +116,8 @@ export class SentryHost extends pulumi.ComponentResource {
                           ],
                       },
                       parent,
-                  ).id,
-              );
+                  ).id;
+              });
 
         const network = createNetwork(name, args.network, args.identity, this);
 
@@ -150,12 +157,12 @@ export class SentryHost extends pulumi.ComponentResource {
             n("role"),
             {
                 namePrefix: iamNamePrefix(n("host")),
-                assumeRolePolicy: assumeRolePolicyFor("ec2.amazonaws.com"),
+                assumeRolePolicy: principal("ec2").apply(assumeRolePolicyFor),
                 tags: tags("role"),
             },
             parent,
         );
-        new aws.iam.RolePolicyAttachment(n("ssm"), { role: role.name, policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" }, parent);
+        new aws.iam.RolePolicyAttachment(n("ssm"), { role: role.name, policyArn: partition.apply((p) => managedPolicyArn(p, "AmazonSSMManagedInstanceCore")) }, parent);
         const profile = new aws.iam.InstanceProfile(n("profile"), { namePrefix: iamNamePrefix(n("host")), role: role.name, tags: tags("profile") }, parent);
 
         const instance = new aws.ec2.Instance(
@@ -220,7 +227,7 @@ export class SentryHost extends pulumi.ComponentResource {
                 evaluationPeriods: 2,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                alarmActions: [`arn:aws:automate:${args.region}:ec2:recover`],
+                alarmActions: [partition.apply((p) => recoverActionArn(p, args.region))],
                 tags: tags("recover"),
             },
             parent,
@@ -231,14 +238,14 @@ export class SentryHost extends pulumi.ComponentResource {
                 n("snapshots-role"),
                 {
                     namePrefix: iamNamePrefix(n("snap")),
-                    assumeRolePolicy: assumeRolePolicyFor("dlm.amazonaws.com"),
+                    assumeRolePolicy: principal("dlm").apply(assumeRolePolicyFor),
                     tags: tags("snapshots-role"),
                 },
                 parent,
             );
             new aws.iam.RolePolicyAttachment(
                 n("snapshots-policy"),
-                { role: dlmRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" },
+                { role: dlmRole.name, policyArn: partition.apply((p) => managedPolicyArn(p, "service-role/AWSDataLifecycleManagerServiceRole")) },
                 parent,
             );
             new aws.dlm.LifecyclePolicy(

@@ -3,6 +3,7 @@
 // the same configuration twice yields identical inputs.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { CANONICAL_OWNER_BY_PARTITION, partitionOfRegion } from "../components/partition";
 import { InstanceTypeFacts, KNOWN_INSTANCE_TYPES } from "../components/sizing";
 
 function hex(seed: string, length: number): string {
@@ -47,7 +48,8 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         const seed = `${args.type}:${args.name}`;
         const prefix = ID_PREFIXES[args.type];
         const id = prefix ? `${prefix}${hex(seed, 17)}` : `${args.name}-id`;
-        const arn = (service: string, resource: string) => `arn:aws:${service}:${this.options.region}:123456789012:${resource}`;
+        const partition = partitionOfRegion(this.options.region);
+        const arn = (service: string, resource: string) => `arn:${partition}:${service}:${this.options.region}:123456789012:${resource}`;
         const state: Record<string, unknown> = { ...args.inputs };
         switch (args.type) {
             case "aws:ec2/eip:Eip":
@@ -64,7 +66,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
             case "aws:iam/role:Role":
             case "aws:iam/instanceProfile:InstanceProfile":
                 state.name = `${args.inputs.namePrefix ?? args.name}${hex(seed, 8)}`;
-                state.arn = `arn:aws:iam::123456789012:${args.type.includes("role") ? "role" : "instance-profile"}/${state.name}`;
+                state.arn = `arn:${partition}:iam::123456789012:${args.type.includes("role") ? "role" : "instance-profile"}/${state.name}`;
                 break;
             case "aws:cloudwatch/logGroup:LogGroup":
                 state.arn = arn("logs", `log-group:${args.inputs.namePrefix ?? args.name}${hex(seed, 8)}`);
@@ -108,14 +110,35 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                     supportedArchitectures: [facts.architecture],
                 };
             }
+            case "aws:index/getPartition:getPartition": {
+                const partition = partitionOfRegion(this.options.region);
+                const china = partition === "aws-cn";
+                return { id: partition, partition, dnsSuffix: china ? "amazonaws.com.cn" : "amazonaws.com", reverseDnsPrefix: china ? "cn.com.amazonaws" : "com.amazonaws" };
+            }
+            case "aws:index/getServicePrincipal:getServicePrincipal": {
+                // As the AWS provider answers (its service principal data source, after the AWS
+                // CDK's region facts): in China only these services take the .amazonaws.com.cn suffix.
+                const service = String(inputs.serviceName);
+                const cn = partitionOfRegion(this.options.region) === "aws-cn" && ["codedeploy", "elasticmapreduce", "logs"].includes(service);
+                const suffix = cn ? "amazonaws.com.cn" : "amazonaws.com";
+                return { id: `${service}.${this.options.region}.${suffix}`, name: `${service}.${suffix}`, region: this.options.region, serviceName: service, suffix };
+            }
             case "aws:ec2/getAmi:getAmi": {
+                // Canonical publishes the Ubuntu images of each partition from its own account: a
+                // look-up with another owner finds nothing, as AWS would answer.
+                const publisher = CANONICAL_OWNER_BY_PARTITION[partitionOfRegion(this.options.region)];
+                const owners = (inputs.owners ?? []) as string[];
+                if (!owners.includes(publisher)) {
+                    const message = `Your query returned no results: no Ubuntu image of owners ${owners.join(", ")} in ${this.options.region} (Canonical publishes there as ${publisher})`;
+                    throw Object.assign(new Error(message), { details: message });
+                }
                 const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
                 const arch = filters.find((f) => f.name === "architecture")?.values[0] ?? "x86_64";
                 return {
                     id: arch === "arm64" ? "ami-0a1b2c3d4e5f60718" : "ami-0f1e2d3c4b5a69788",
                     architecture: arch,
                     name: `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-20261101`,
-                    ownerId: "099720109477",
+                    ownerId: publisher,
                 };
             }
             case "aws:index/getAvailabilityZones:getAvailabilityZones":

@@ -1,0 +1,57 @@
+// AWS partitions: the same program in a commercial region, in AWS China and in GovCloud. Every
+// ARN is written in the region's partition, trust policies name the principals the provider
+// gives for it, the Ubuntu image comes from Canonical's account there (the mock AWS finds no
+// image for any other owner, as AWS would), and the plan passes the policy pack.
+import { describe, expect, it } from "vitest";
+import { canonicalOwnerProblem, managedPolicyArn, partitionOfRegion, recoverActionArn } from "../../components/partition";
+import { blockingViolations, checkPlan } from "../../policy/rules";
+import { planStack, readStackConfig } from "../../tools/planner";
+
+const REGIONS = [
+    { region: "eu-central-1", partition: "aws" },
+    { region: "cn-northwest-1", partition: "aws-cn" },
+    { region: "cn-north-1", partition: "aws-cn" },
+    { region: "us-gov-west-1", partition: "aws-us-gov" },
+];
+
+function planIn(region: string) {
+    return planStack("prod", {
+        config: { ...readStackConfig("prod"), "aws:region": region, "sentry:adminPassword": "partition-test-password-0123" },
+    });
+}
+
+describe("the program in every partition", () => {
+    for (const { region, partition } of REGIONS) {
+        it(`${region}: ARNs in ${partition}, the partition's principals and image publisher, policies pass`, async () => {
+            const plan = await planIn(region);
+            const text = JSON.stringify(plan.resources);
+            const arns = text.match(/arn:[a-z-]+:/g) ?? [];
+            expect(arns.length).toBeGreaterThan(0);
+            expect(new Set(arns)).toEqual(new Set([`arn:${partition}:`]));
+
+            const byName = (name: string) => plan.resources.find((r) => r.name === name);
+            expect(byName("sentry-prod-ssm")?.inputs.policyArn).toBe(managedPolicyArn(partition, "AmazonSSMManagedInstanceCore"));
+            expect(byName("sentry-prod-snapshots-policy")?.inputs.policyArn).toBe(managedPolicyArn(partition, "service-role/AWSDataLifecycleManagerServiceRole"));
+            expect(byName("sentry-prod-recover")?.inputs.alarmActions).toEqual([recoverActionArn(partition, region)]);
+            const trusted = (name: string) => JSON.parse(String(byName(name)?.inputs.assumeRolePolicy)).Statement[0].Principal.Service;
+            // What the AWS provider's service principal data source answers in every partition here.
+            expect(trusted("sentry-prod-role")).toBe("ec2.amazonaws.com");
+            expect(trusted("sentry-prod-snapshots-role")).toBe("dlm.amazonaws.com");
+            expect(trusted("sentry-prod-flow-logs-role")).toBe("vpc-flow-logs.amazonaws.com");
+            // The instance got an image: the look-up asked the partition's Canonical account.
+            expect(byName("sentry-prod-host")?.inputs.ami).toMatch(/^ami-/);
+
+            expect(blockingViolations(checkPlan(plan))).toEqual([]);
+        });
+    }
+});
+
+describe("partition facts", () => {
+    it("a region's partition follows its name", () => {
+        expect(REGIONS.map((r) => partitionOfRegion(r.region))).toEqual(REGIONS.map((r) => r.partition));
+    });
+    it("a partition without a known Ubuntu publisher asks for sentry:amiId", () => {
+        expect(canonicalOwnerProblem("aws-iso")).toMatch(/set sentry:amiId/);
+        expect(canonicalOwnerProblem("aws-cn")).toBeUndefined();
+    });
+});
