@@ -16,7 +16,12 @@ export interface Network {
     vpcCidr: pulumi.Output<string>;
 }
 
-export function createNetwork(name: string, spec: NetworkSpec, identity: StackIdentity, parent: pulumi.Resource): Network {
+/**
+ * `offeredIn`: the availability zones that offer the host's instance type (EC2's instance type
+ * offerings). Without sentry:availabilityZone the new network goes to the first available zone
+ * among them, so a type missing from some zones of a region still lands where it runs.
+ */
+export function createNetwork(name: string, spec: NetworkSpec, identity: StackIdentity, parent: pulumi.Resource, offeredIn: pulumi.Input<string[]>): Network {
     const opts = { parent };
     const tags = (part: string) => resourceTags(identity, childName(name, part));
     if (spec.kind === "existing") {
@@ -33,7 +38,7 @@ export function createNetwork(name: string, spec: NetworkSpec, identity: StackId
 
     const availabilityZone = spec.availabilityZone
         ? pulumi.output(spec.availabilityZone)
-        : aws.getAvailabilityZonesOutput({ state: "available" }, opts).names.apply((names) => names[0]);
+        : pulumi.all([aws.getAvailabilityZonesOutput({ state: "available" }, opts).names, offeredIn]).apply(([names, offered]) => names.find((z) => offered.includes(z)) ?? names[0]);
     const vpc = new aws.ec2.Vpc(childName(name, "vpc"), { cidrBlock: spec.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags("vpc") }, opts);
     // The default security group of a new VPC allows all traffic between its members; lock it down (EC2.2).
     new aws.ec2.DefaultSecurityGroup(childName(name, "default-sg"), { vpcId: vpc.id, tags: tags("default-sg") }, opts);

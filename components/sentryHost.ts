@@ -119,7 +119,23 @@ export class SentryHost extends pulumi.ComponentResource {
                   ).id;
               });
 
-        const network = createNetwork(name, args.network, args.identity, this);
+        // Where the type runs: not every type is offered in every zone (or region, e.g. in AWS
+        // China), and AWS would only say so when the instance is created.
+        const offeredIn = aws.ec2.getInstanceTypeOfferingsOutput(
+            { locationType: "availability-zone", filters: [{ name: "instance-type", values: [args.instanceType] }] },
+            parent,
+        ).locations;
+        const network = createNetwork(name, args.network, args.identity, this, offeredIn);
+        const instanceType = pulumi.all([network.availabilityZone, offeredIn]).apply(([zone, offered]) => {
+            if (!offered.includes(zone)) {
+                const where = offered.length > 0 ? `it is offered in ${offered.join(", ")}` : `it is offered in no zone of ${args.region}`;
+                throw new pulumi.ResourceError(
+                    `sentry:instanceType = ${args.instanceType}: not offered in availability zone ${zone} (${where}). Fix: pick a type offered there, or set sentry:availabilityZone (own network) or sentry:subnetId to a zone that offers it`,
+                    this,
+                );
+            }
+            return args.instanceType;
+        });
 
         const sg = new aws.ec2.SecurityGroup(
             n("sg"),
@@ -169,7 +185,7 @@ export class SentryHost extends pulumi.ComponentResource {
             n("host"),
             {
                 ami: amiId,
-                instanceType: args.instanceType,
+                instanceType,
                 subnetId: network.subnetId,
                 vpcSecurityGroupIds: [sg.id],
                 keyName: keyPair.keyName,

@@ -19,6 +19,8 @@ export interface MockOptions {
     region: string;
     /** Outputs of the stack's previous deployment, as its self-reference reads them. */
     previousOutputs?: Record<string, unknown>;
+    /** The availability zones that offer an instance type (default: every zone of the region). */
+    offerings?: Record<string, string[]>;
     /** Instance types the mock AWS knows beyond KNOWN_INSTANCE_TYPES. */
     extraInstanceTypes?: Record<string, InstanceTypeFacts>;
 }
@@ -140,6 +142,12 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                     name: `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-20261101`,
                     ownerId: publisher,
                 };
+            }
+            case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
+                // Every zone of the region offers every type, unless a test says otherwise.
+                const type = String(((inputs.filters ?? []) as { values: string[] }[])[0]?.values[0]);
+                const zones = this.options.offerings?.[type] ?? ["a", "b", "c"].map((z) => `${this.options.region}${z}`);
+                return { id: this.options.region, locationType: inputs.locationType, locations: zones, instanceTypes: zones.map(() => type), locationTypes: zones.map(() => inputs.locationType) };
             }
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
                 return { names: ["a", "b", "c"].map((z) => `${this.options.region}${z}`), zoneIds: [] };
