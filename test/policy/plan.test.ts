@@ -18,6 +18,19 @@ describe("the committed stacks comply", () => {
     }
 });
 
+describe("a stack of a new name", () => {
+    it("copied from staging (environment staging) passes every policy: it is judged by the environment it declares", async () => {
+        const copy = await planStack("team-b", { config: readStackConfig("staging"), secrets: { "sentry:adminPassword": PASSWORD }, allowPlaceholders: true });
+        expect(formatViolations(checkPlan(copy))).toBe("");
+    });
+    it("copied from staging without sentry:environment is staging too, for the loader and the policy alike", async () => {
+        const { "sentry:environment": _env, ...config } = readStackConfig("staging");
+        const copy = await planStack("team-c", { config, secrets: { "sentry:adminPassword": PASSWORD }, allowPlaceholders: true });
+        expect(copy.outputs.environment).toBe("staging");
+        expect(formatViolations(checkPlan(copy))).toBe("");
+    });
+});
+
 describe("a stack config that breaks a rule fails the offline check", () => {
     it("staging's web port opened to the internet", async () => {
         const v = blockingViolations(checkPlan(await plan("staging", { "sentry:webCidrs": ["0.0.0.0/0"] })));
