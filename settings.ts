@@ -365,7 +365,7 @@ export const fullKey = (k: string): string => `${PROJECT}:${k}`;
 
 /** The one setting outside the project's namespace: the AWS provider's region. */
 export const AWS_REGION_KEY = "aws:region";
-export const AWS_REGION_DESCRIPTION = "AWS region (one of @pulumi/aws's Region values); required with placement `aws`";
+export const AWS_REGION_DESCRIPTION = "AWS region: one of @pulumi/aws's `Region` values (China `cn-*` and GovCloud `us-gov-*` included)";
 
 /** The JSON Schema view of a setting's type (what its raw value is decoded as, and its range). */
 export function jsonSchemaOf(s: Setting): { type?: string; minimum?: number; maximum?: number; enum?: unknown[]; pattern?: string } {
