@@ -102,4 +102,11 @@ describe("the offline plan of a stack file", () => {
         expect(await refusal(example)).toContain("sentry:publicUrl = http://sentry.internal.example.com:9000: uses example.com");
         await expect(planStack("own-server", { config: example, allowPlaceholders: true })).resolves.toMatchObject({ stack: "own-server" });
     });
+
+    it("refuses a Redis cap above half the memory AWS reports for a type the loader has no facts for", async () => {
+        const config = { ...stackFile(MINE), "sentry:instanceType": "z9.xlarge", "sentry:redisMaxMemory": "6gb" };
+        const mocks = { extraInstanceTypes: { "z9.xlarge": { vcpus: 4, memoryMiB: 8192, architecture: "x86_64" as const } } };
+        await expect(planStack("mine", { config, mocks })).rejects.toThrow(/sentry:redisMaxMemory = 6gb: 6gb is more than half of z9.xlarge's 8 GiB/);
+        await expect(planStack("mine", { config: { ...config, "sentry:redisMaxMemory": "4gb" }, mocks })).resolves.toBeDefined();
+    });
 });
