@@ -115,7 +115,7 @@ const DOCUMENTATION_DOMAINS = ["example.com", "example.org", "example.net"];
  * The closest of `known` to a misspelt `name`: a case-insensitive match first, then the
  * smallest edit distance (fastest-levenshtein), if it is close enough to be a typo.
  */
-export function closestName(name: string, known: readonly string[]): string | undefined {
+function closestName(name: string, known: readonly string[]): string | undefined {
     const sameCase = known.find((k) => k.toLowerCase() === name.toLowerCase());
     if (sameCase !== undefined) {
         return sameCase;
@@ -274,7 +274,7 @@ class Reader {
         return v;
     }
 
-    /** A secret setting: refused when stored in plain text; in the offline plan, assumed set when absent. */
+    /** A secret setting (plainSecrets refuses it in plain text); in the offline plan, assumed set when absent. */
     secret(k: SettingKey): pulumi.Output<string> | undefined {
         const raw = this.raw(k);
         if (raw === undefined) {
@@ -284,15 +284,21 @@ class Reader {
             this.fail(k, "(unset)", (SETTINGS[k] as Setting).required ?? "required", fixOf(k, this.ctx));
             return undefined;
         }
-        if (!this.source.isSecret(fullKey(k))) {
-            this.fail(
-                k,
-                "(plain text, not shown)",
-                "a secret stored in plain text, readable by anyone with the stack file (and in git history if committed)",
-                `pulumi config rm ${fullKey(k)}; pulumi config set --secret ${fullKey(k)} (it prompts), then change the exposed value`,
-            );
-        }
         return pulumi.secret(raw);
+    }
+
+    /** Secret settings stored in plain text, whichever placement reads them: the value is exposed either way. */
+    plainSecrets(): void {
+        for (const k of SETTING_KEYS.filter((key) => (SETTINGS[key] as Setting).secret)) {
+            if (this.raw(k) !== undefined && !this.source.isSecret(fullKey(k))) {
+                this.fail(
+                    k,
+                    "(plain text, not shown)",
+                    "a secret stored in plain text, readable by anyone with the stack file (and in git history if committed)",
+                    `pulumi config rm ${fullKey(k)}; pulumi config set --secret ${fullKey(k)} (it prompts), then change the exposed value`,
+                );
+            }
+        }
     }
 
     /** Keys in the project's namespace that are no setting: typos fall back to defaults silently otherwise. */
@@ -334,6 +340,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
         r.problems.push(`${stackProblem}. Fix: pulumi stack rename <name>`);
     }
     r.unknownKeys();
+    r.plainSecrets();
 
     const environment = r.get("environment") as Environment;
     const envProblem = environmentProblem(stack, environment);

@@ -25,7 +25,7 @@ import {
 } from "./components/validation";
 import { versionPolicyProblem } from "./components/versions";
 
-export const DEFAULT_SENTRY_VERSION = "26.8.0";
+const DEFAULT_SENTRY_VERSION = "26.8.0";
 const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
 
 /** What a derived default depends on: settings read before it. */
@@ -37,7 +37,7 @@ export interface DefaultContext {
 }
 
 /** Where a setting applies: every stack, or only one placement (`sentry:placement`). */
-export type Scope = "any" | "aws" | "existing";
+type Scope = "any" | "aws" | "existing";
 
 /**
  * Committed placeholders a real stack must replace: the documentation address ranges
@@ -84,7 +84,7 @@ const BY_PROFILE: Record<SentryProfile, { instanceType: string; swapSizeGb: numb
 };
 
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy), 0 (never expire) aside. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 function setting<S extends z.ZodType>(s: Setting<S>): Setting<S> {
     return s;

@@ -222,7 +222,7 @@ export function tagsOf(resource: PolicyResource): Record<string, string> {
  * most common one if they disagree (one-environment reports the others). Undefined when no
  * resource in view is tagged (in the engine a resource rule sees only its own resource).
  */
-export function declaredEnvironment(resources: readonly PolicyResource[]): string | undefined {
+function declaredEnvironment(resources: readonly PolicyResource[]): string | undefined {
     const counts = new Map<string, number>();
     for (const r of resources) {
         const env = tagsOf(r).Environment;

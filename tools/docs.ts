@@ -9,11 +9,11 @@ import { AWS_REGION_DESCRIPTION, AWS_REGION_KEY, fullKey, jsonSchemaOf, Setting,
 
 const ROOT = path.resolve(__dirname, "..");
 
-export const README_MARKERS = {
+const README_MARKERS = {
     begin: "<!-- BEGIN settings: generated from settings.ts by `npm run docs`; edit settings.ts, not this table -->",
     end: "<!-- END settings -->",
 };
-export const PROJECT_MARKERS = {
+const PROJECT_MARKERS = {
     begin: "# BEGIN config: generated from settings.ts by `npm run docs`; edit settings.ts, not this block",
     end: "# END config",
 };
@@ -49,7 +49,7 @@ function defaultText(s: Setting): string {
 }
 
 /** README.md's table: one row per setting, aws:region first. */
-export function renderReference(): string {
+function renderReference(): string {
     const rows = [
         "| key | type | default | meaning |",
         "| --- | --- | --- | --- |",
@@ -73,7 +73,7 @@ function plain(text: string): string {
  * required, so only keys with a fixed default and the keys every stack must set are
  * declared; the rest (derived defaults, one placement's keys, lists) are listed as comments.
  */
-export function renderProjectConfig(): string {
+function renderProjectConfig(): string {
     const declared: Record<string, Record<string, unknown>> = {};
     const comments: string[] = [];
     for (const k of SETTING_KEYS) {

@@ -164,9 +164,10 @@ describe("config loader: secrets", () => {
         expect(problems[0]).not.toContain("hunter2");
     });
 
-    it("refuses the existing server's private key in plain text", () => {
+    it("refuses the existing server's private key in plain text, even on a stack that does not use it", () => {
         const problems = problemsOf({ placement: "existing", existingHost: { address: "10.0.0.5" }, adminEmail: "a@acme-corp.io", existingHostPrivateKey: "KEY" });
         expect(problems.join("\n")).toContain("sentry:existingHostPrivateKey = (plain text, not shown)");
+        expect(problemsOf({ ...valid, existingHostPrivateKey: "KEY" })).toEqual([expect.stringContaining("sentry:existingHostPrivateKey = (plain text, not shown)")]);
     });
 });
 
