@@ -1,27 +1,29 @@
-// The one typed config loader. Every setting the program reads is read here, given its
-// default, and validated; components receive typed values and never touch pulumi.Config.
+// The one typed config loader. Every setting the program reads is read here, from the one
+// schema in settings.ts (type, default, range, description), and validated; components
+// receive typed values and never touch pulumi.Config. Every problem is collected and
+// reported at once, each naming the key, the value and the fix.
+import { Region } from "@pulumi/aws/types/enums";
 import * as pulumi from "@pulumi/pulumi";
+import { closest, distance } from "fastest-levenshtein";
+import { z } from "zod";
 import { SentrySettings } from "./components/provisioner";
-import { SENTRY_PROFILES, SentryProfile } from "./components/sizing";
-import { Environment, PRODUCTION_STACK, PROJECT } from "./components/tags";
+import { KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem } from "./components/sizing";
+import { Environment, environmentProblem, PROJECT } from "./components/tags";
+import { cidrContains, cidrProblem, cidrsOverlap, gp3PerformanceProblem, MIN_DATA_VOLUME_GB } from "./components/validation";
 import {
-    cidrContains,
-    cidrProblem,
-    cidrsOverlap,
-    dataVolumeSizeProblem,
-    emailProblem,
-    gp3PerformanceProblem,
-    isDataDir,
-    isIsoUtc,
-    originProblem,
-    sentryVersionProblem,
-    shellSafeProblem,
-    sshCidrsProblem,
-    sshPublicKeyProblem,
-} from "./components/validation";
-import { versionPolicyProblem } from "./components/versions";
-
-const ENVIRONMENTS: readonly Environment[] = ["production", "staging", "trial"];
+    AWS_REGION_KEY,
+    DefaultContext,
+    defaultOf,
+    fixOf,
+    fullKey,
+    jsonSchemaOf,
+    Placeholder,
+    Setting,
+    SETTING_KEYS,
+    SettingKey,
+    SETTINGS,
+    SettingValue,
+} from "./settings";
 
 export interface AwsNetworkNew {
     kind: "new";
@@ -73,14 +75,26 @@ export interface StackConfig {
     placement: AwsPlacement | ExistingPlacement;
 }
 
-/** Where raw values come from: pulumi.Config in a deployment, a plain map in tests. */
+/** Where raw values come from: the engine's config, the offline plan's stack file, a test's map. */
 export interface ConfigSource {
-    /** Raw string value (objects and arrays as JSON), or undefined when unset. */
-    get(key: string): string | undefined;
-    /** Secret value, or undefined when unset. */
-    getSecret(key: string): pulumi.Output<string> | undefined;
-    /** The AWS provider's own `aws:region`. */
-    awsRegion(): string | undefined;
+    /** Every key the stack sets ("sentry:webPort", "aws:region"): strings as they are, objects and arrays as JSON. */
+    values: Readonly<Record<string, string>>;
+    /** Whether the stack stores `key` as a secret (`secure:` in Pulumi.<stack>.yaml, `pulumi config set --secret`). */
+    isSecret(key: string): boolean;
+}
+
+export interface LoadOptions {
+    /**
+     * Accept the committed template's placeholders (documentation addresses and domains).
+     * Only the offline plan of the repository's own template passes it
+     * (`npm run plan -- --allow-placeholders`); a stack that is deployed never does.
+     */
+    allowPlaceholders?: boolean;
+    /**
+     * The offline plan: the value taken for a required secret the stack file does not hold
+     * (it is set with `pulumi config set --secret` before `pulumi up`).
+     */
+    assumedSecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -90,113 +104,223 @@ export class ConfigError extends Error {
     }
 }
 
-interface ProfileDefaults {
-    instanceType: string;
-    swapSizeGb: number;
-    redisMaxMemory: string;
-    dataVolumeSizeGb: number;
+const AWS_REGIONS: readonly string[] = Object.values(Region);
+
+/** RFC 5737 and RFC 3849: the address ranges documentation (and the committed template) use. */
+const DOCUMENTATION_NETWORKS = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"];
+/** RFC 2606: the domains documentation (and the committed template) use. */
+const DOCUMENTATION_DOMAINS = ["example.com", "example.org", "example.net"];
+
+/**
+ * The closest of `known` to a misspelt `name`: a case-insensitive match first, then the
+ * smallest edit distance (fastest-levenshtein), if it is close enough to be a typo.
+ */
+function closestName(name: string, known: readonly string[]): string | undefined {
+    const sameCase = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    if (sameCase !== undefined) {
+        return sameCase;
+    }
+    const best = closest(name, known);
+    return distance(name.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
-/** Per-profile defaults: the design card's 4 vCPU / 8 GiB host only fits errors-only. */
-const PROFILE_DEFAULTS: Record<SentryProfile, ProfileDefaults> = {
-    "errors-only": { instanceType: "c7i.xlarge", swapSizeGb: 8, redisMaxMemory: "1gb", dataVolumeSizeGb: 60 },
-    "feature-complete": { instanceType: "m7i.xlarge", swapSizeGb: 16, redisMaxMemory: "2gb", dataVolumeSizeGb: 200 },
-};
+/** The domain of an email address, URL or bare domain name. */
+function domainOf(value: string): string {
+    const afterAt = value.slice(value.lastIndexOf("@") + 1);
+    try {
+        return new URL(afterAt).hostname.toLowerCase();
+    } catch {
+        return afterAt.toLowerCase();
+    }
+}
 
-export const DEFAULT_SENTRY_VERSION = "26.8.0";
-const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
+function placeholderIn(kind: Placeholder, value: string): string | undefined {
+    if (kind === "network") {
+        const range = cidrProblem(value) === undefined ? DOCUMENTATION_NETWORKS.find((doc) => cidrContains(doc, value)) : undefined;
+        return range && `is a documentation address (${range}, RFC 5737/3849) left from the committed template: the first \`pulumi up\` could not reach or SSH into the host`;
+    }
+    const domain = domainOf(value);
+    const doc = DOCUMENTATION_DOMAINS.find((d) => domain === d || domain.endsWith(`.${d}`));
+    return doc && `uses ${doc}, a documentation domain (RFC 2606) left from the committed template`;
+}
 
-const key = (k: string) => `${PROJECT}:${k}`;
+type Json = { type?: string; minimum?: number; maximum?: number; enum?: unknown[] };
+
+/** The message for a value of the wrong type or out of range, from the schema. */
+function rangeMessage(json: Json): string {
+    if (json.enum) {
+        return `must be one of ${json.enum.join(", ")}`;
+    }
+    switch (json.type) {
+        case "integer":
+            return json.minimum !== undefined && json.maximum !== undefined && json.maximum < Number.MAX_SAFE_INTEGER
+                ? `must be a whole number from ${json.minimum} to ${json.maximum}`
+                : "must be a whole number";
+        case "boolean":
+            return "must be true or false";
+        case "array":
+            return "must be a list of strings";
+        case "object":
+            return "must be an object";
+        default:
+            return "must not be empty";
+    }
+}
+
+/** A raw config string as the setting's type, or undefined when it is not of that type. */
+function decode(raw: string, type: string | undefined): unknown {
+    switch (type) {
+        case "integer":
+        case "number":
+            return /^-?\d+$/.test(raw.trim()) ? Number(raw) : undefined;
+        case "boolean":
+            return raw === "true" ? true : raw === "false" ? false : undefined;
+        case "array":
+        case "object":
+            try {
+                const parsed: unknown = JSON.parse(raw);
+                return typeof parsed === "object" && parsed !== null && Array.isArray(parsed) === (type === "array") ? parsed : undefined;
+            } catch {
+                return undefined;
+            }
+        default:
+            return raw;
+    }
+}
+
+function shown(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
 
 class Reader {
     readonly problems: string[] = [];
-    constructor(private readonly source: ConfigSource) {}
+    readonly ctx: DefaultContext;
 
-    fail(k: string, value: unknown, why: string, fix: string): void {
-        const shown = typeof value === "string" ? value : JSON.stringify(value);
-        this.problems.push(`${key(k)} = ${shown}: ${why}. Fix: ${fix}`);
+    constructor(
+        private readonly source: ConfigSource,
+        stack: string,
+        private readonly options: LoadOptions,
+    ) {
+        this.ctx = { stack, environment: "staging", profile: "feature-complete", vpcCidr: "" };
     }
 
-    string(k: string): string | undefined {
-        const v = this.source.get(k);
+    /** `key` is the setting's name or a dotted path into it ("existingHost.port"), or a full key ("aws:region"). */
+    fail(key: string, value: unknown, why: string, fix: string): void {
+        this.problems.push(`${key.includes(":") ? key : fullKey(key)} = ${shown(value)}: ${why}. Fix: ${fix}`);
+    }
+
+    raw(k: SettingKey): string | undefined {
+        const v = this.source.values[fullKey(k)];
         return v === undefined || v === "" ? undefined : v;
     }
 
-    choice<T extends string>(k: string, allowed: readonly T[], fallback: T): T {
-        const v = this.string(k);
-        if (v === undefined) {
+    /** The setting's value, its default when unset (or invalid, after reporting it), or undefined. */
+    get<K extends SettingKey>(k: K): SettingValue<K> | undefined {
+        const s = SETTINGS[k] as Setting;
+        const raw = this.raw(k);
+        const fallback = defaultOf(k, this.ctx);
+        if (raw === undefined) {
             return fallback;
         }
-        if (!(allowed as readonly string[]).includes(v)) {
-            this.fail(k, v, `must be one of ${allowed.join(", ")}`, `pulumi config set ${key(k)} ${fallback}`);
+        const json = jsonSchemaOf(s);
+        const decoded = decode(raw, json.type);
+        if (decoded === undefined) {
+            this.fail(k, s.secret ? "[secret]" : raw, rangeMessage(json), fixOf(k, this.ctx));
             return fallback;
         }
-        return v as T;
+        const result = s.schema.safeParse(decoded);
+        if (!result.success) {
+            for (const issue of result.error.issues) {
+                this.report(k, s, decoded, json, issue);
+            }
+            return fallback;
+        }
+        if (s.placeholder !== undefined && !this.options.allowPlaceholders) {
+            for (const v of Array.isArray(result.data) ? (result.data as string[]) : [String(result.data)]) {
+                const why = placeholderIn(s.placeholder, v);
+                if (why) {
+                    this.fail(k, v, why, fixOf(k, this.ctx));
+                }
+            }
+        }
+        return result.data as SettingValue<K>;
     }
 
-    int(k: string, fallback: number, min: number, max: number): number {
-        const v = this.string(k);
-        if (v === undefined) {
-            return fallback;
+    private report(k: SettingKey, s: Setting, decoded: unknown, json: Json, issue: z.core.$ZodIssue): void {
+        if (issue.code === "unrecognized_keys") {
+            const fields = Object.keys((json as { properties?: object }).properties ?? {});
+            for (const field of issue.keys) {
+                const near = closestName(field, fields);
+                this.fail(`${k}.${field}`, (decoded as Record<string, unknown>)[field], `${k} has no field ${field}`, near ? `rename it to ${k}.${near}` : `remove it; the fields are ${fields.join(", ")}`);
+            }
+            return;
         }
-        const n = Number(v);
-        if (!/^-?\d+$/.test(v.trim()) || n < min || n > max) {
-            this.fail(k, v, `must be a whole number from ${min} to ${max}`, `pulumi config set ${key(k)} ${fallback}`);
-            return fallback;
-        }
-        return n;
+        // A field of an object setting is named as a path; an element of a list shows itself.
+        const field = typeof issue.path[0] === "string" ? issue.path[0] : undefined;
+        const value = issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], decoded);
+        const inner = field ? ((json as { properties?: Record<string, Json> }).properties?.[field] ?? {}) : issue.path.length > 0 ? ((json as { items?: Json }).items ?? {}) : json;
+        const why = issue.code === "custom" || issue.code === "invalid_format" ? issue.message : value === undefined ? "is required" : rangeMessage(inner);
+        this.fail(field ? `${k}.${field}` : k, s.secret ? "[secret]" : (value ?? "(unset)"), why, fixOf(k, this.ctx, field));
     }
 
-    bool(k: string, fallback: boolean): boolean {
-        const v = this.string(k);
-        if (v === undefined) {
-            return fallback;
+    /** A required setting: reports it when unset (an empty list counts as unset). */
+    need<K extends SettingKey>(k: K): SettingValue<K> | undefined {
+        const reported = this.problems.length;
+        const v = this.get(k);
+        if (this.problems.length === reported && (v === undefined || (Array.isArray(v) && v.length === 0))) {
+            const s = SETTINGS[k] as Setting;
+            this.fail(k, this.raw(k) ?? "(unset)", s.required ?? "required", fixOf(k, this.ctx));
         }
-        if (v !== "true" && v !== "false") {
-            this.fail(k, v, "must be true or false", `pulumi config set ${key(k)} ${fallback}`);
-            return fallback;
-        }
-        return v === "true";
+        return v;
     }
 
-    list(k: string): string[] {
-        const v = this.string(k);
-        if (v === undefined) {
-            return [];
-        }
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(v);
-        } catch {
-            parsed = undefined;
-        }
-        if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) {
-            this.fail(k, v, "must be a list of strings", `set it as a YAML list in Pulumi.<stack>.yaml, or: pulumi config set --path '${key(k)}[0]' <value>`);
-            return [];
-        }
-        return parsed as string[];
-    }
-
-    object(k: string): Record<string, unknown> | undefined {
-        const v = this.string(k);
-        if (v === undefined) {
+    /** A secret setting (plainSecrets refuses it in plain text); in the offline plan, assumed set when absent. */
+    secret(k: SettingKey): pulumi.Output<string> | undefined {
+        const raw = this.raw(k);
+        if (raw === undefined) {
+            if (this.options.assumedSecret !== undefined) {
+                return pulumi.secret(this.options.assumedSecret);
+            }
+            this.fail(k, "(unset)", (SETTINGS[k] as Setting).required ?? "required", fixOf(k, this.ctx));
             return undefined;
         }
-        try {
-            const parsed: unknown = JSON.parse(v);
-            if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-                return parsed as Record<string, unknown>;
-            }
-        } catch {
-            // reported below
-        }
-        this.fail(k, v, "must be an object", `set it as a YAML mapping in Pulumi.<stack>.yaml`);
-        return undefined;
+        return pulumi.secret(raw);
     }
 
-    check(k: string, value: unknown, problem: string | undefined, fix: string): void {
-        if (problem) {
-            this.fail(k, value, problem, fix);
+    /** Secret settings stored in plain text, whichever placement reads them: the value is exposed either way. */
+    plainSecrets(): void {
+        for (const k of SETTING_KEYS.filter((key) => (SETTINGS[key] as Setting).secret)) {
+            if (this.raw(k) !== undefined && !this.source.isSecret(fullKey(k))) {
+                this.fail(
+                    k,
+                    "(plain text, not shown)",
+                    "a secret stored in plain text, readable by anyone with the stack file (and in git history if committed)",
+                    `pulumi config rm ${fullKey(k)}; pulumi config set --secret ${fullKey(k)} (it prompts), then change the exposed value`,
+                );
+            }
+        }
+    }
+
+    /** Keys in the project's namespace that are no setting: typos fall back to defaults silently otherwise. */
+    unknownKeys(): void {
+        const prefix = `${PROJECT}:`;
+        for (const key of Object.keys(this.source.values)) {
+            if (!key.startsWith(prefix) || (SETTING_KEYS as string[]).includes(key.slice(prefix.length))) {
+                continue;
+            }
+            const name = key.slice(prefix.length);
+            const near = closestName(name, SETTING_KEYS);
+            const secret = this.source.isSecret(key);
+            const value = this.source.values[key];
+            const setAgain = secret ? `pulumi config set --secret ${fullKey(near ?? "")}` : /^[^\s"'[{]+$/.test(value) ? `pulumi config set ${fullKey(near ?? "")} ${value}` : `pulumi config set ${fullKey(near ?? "")} '<value>'`;
+            this.fail(
+                key,
+                secret ? "[secret]" : value,
+                "not a setting of this program (it would be ignored)",
+                near
+                    ? `rename it to ${fullKey(near)} in Pulumi.<stack>.yaml, or: pulumi config rm ${key}; ${setAgain}`
+                    : `remove it (pulumi config rm ${key}); README.md's Configuration reference lists every key`,
+            );
         }
     }
 }
@@ -209,243 +333,177 @@ function stackNameProblem(stack: string): string | undefined {
     return undefined;
 }
 
-export function parseConfig(source: ConfigSource, stack: string, project = PROJECT): StackConfig {
-    const r = new Reader(source);
+export function parseConfig(source: ConfigSource, stack: string, project = PROJECT, options: LoadOptions = {}): StackConfig {
+    const r = new Reader(source, stack, options);
     const stackProblem = stackNameProblem(stack);
     if (stackProblem) {
         r.problems.push(`${stackProblem}. Fix: pulumi stack rename <name>`);
     }
+    r.unknownKeys();
+    r.plainSecrets();
 
-    const environment = r.choice("environment", ENVIRONMENTS, stack === PRODUCTION_STACK ? "production" : "staging");
-    const protect = r.bool("protect", environment === "production");
-    const expiresAt = r.string("expiresAt");
-    if (expiresAt !== undefined && !isIsoUtc(expiresAt)) {
-        r.fail("expiresAt", expiresAt, "must be an ISO 8601 UTC time", "pulumi config set sentry:expiresAt 2026-12-01T00:00:00Z");
+    const environment = r.get("environment") as Environment;
+    const envProblem = environmentProblem(stack, environment);
+    if (envProblem) {
+        r.fail("environment", environment, envProblem, "pulumi config rm sentry:environment");
     }
+    r.ctx.environment = environment;
+    const protect = r.get("protect") as boolean;
+    const expiresAt = r.get("expiresAt");
     if (environment === "production" && expiresAt !== undefined) {
         r.fail("expiresAt", expiresAt, "a production stack must not carry a time-to-live (the trial reaper would destroy it)", "pulumi config rm sentry:expiresAt");
     }
+    r.ctx.profile = r.get("profile")!;
 
-    const profile = r.choice("profile", SENTRY_PROFILES, "feature-complete");
-    const defaults = PROFILE_DEFAULTS[profile];
-
-    const version = r.string("sentryVersion") ?? DEFAULT_SENTRY_VERSION;
-    r.check("sentryVersion", version, sentryVersionProblem(version) ?? versionPolicyProblem(version), `pulumi config set sentry:sentryVersion ${DEFAULT_SENTRY_VERSION}`);
-
-    const repoUrl = r.string("selfHostedRepoUrl") ?? DEFAULT_REPO_URL;
-    r.check("selfHostedRepoUrl", repoUrl, shellSafeProblem(repoUrl), `pulumi config set sentry:selfHostedRepoUrl ${DEFAULT_REPO_URL}`);
-
-    const publicUrl = r.string("publicUrl");
-    if (publicUrl !== undefined) {
-        r.check("publicUrl", publicUrl, originProblem(publicUrl), "pulumi config set sentry:publicUrl https://sentry.example.com (the exact origin users type, no trailing slash)");
+    const publicUrl = r.get("publicUrl");
+    const behindTlsProxy = r.get("behindTlsProxy")!;
+    if (behindTlsProxy && !publicUrl?.startsWith("https://")) {
+        r.fail(
+            "publicUrl",
+            publicUrl ?? "(unset: http://<Elastic IP>:<webPort>)",
+            "behindTlsProxy is true, so users reach Sentry over https through the proxy; an http URL breaks logins (CSRF) and every link Sentry sends",
+            "pulumi config set sentry:publicUrl https://sentry.your-company.com (the proxy's origin), or pulumi config set sentry:behindTlsProxy false",
+        );
     }
-    const csrfTrustedOrigins = r.list("csrfTrustedOrigins");
-    for (const origin of csrfTrustedOrigins) {
-        r.check("csrfTrustedOrigins", origin, originProblem(origin), "list bare origins such as https://sentry.internal.example.com");
-    }
-
-    const adminEmail = r.string("adminEmail");
-    if (adminEmail === undefined) {
-        r.fail("adminEmail", "(unset)", "the first superuser needs an email address", "pulumi config set sentry:adminEmail you@example.com");
-    } else {
-        r.check("adminEmail", adminEmail, emailProblem(adminEmail), "pulumi config set sentry:adminEmail you@example.com");
-    }
-    const adminPassword = source.getSecret("adminPassword");
-    if (adminPassword === undefined) {
-        r.fail("adminPassword", "(unset)", "the first superuser needs a password, stored as a secret", "pulumi config set --secret sentry:adminPassword (it prompts; never pass it on the command line)");
-    }
-
-    const mailHost = r.string("mailHost");
-    if (mailHost !== undefined) {
-        r.check("mailHost", mailHost, /^[A-Za-z0-9.-]+$/.test(mailHost) ? undefined : "must be a domain name (FQDN)", "pulumi config set sentry:mailHost example.com");
-    }
-    const mailFrom = r.string("mailFrom");
-    if (mailFrom !== undefined) {
-        r.check("mailFrom", mailFrom, emailProblem(mailFrom), "pulumi config set sentry:mailFrom sentry@example.com");
-    }
-    const redisMaxMemory = r.string("redisMaxMemory") ?? defaults.redisMaxMemory;
-    r.check("redisMaxMemory", redisMaxMemory, /^\d+(mb|gb)$/.test(redisMaxMemory) ? undefined : "must be a size such as 512mb or 2gb", `pulumi config set sentry:redisMaxMemory ${defaults.redisMaxMemory}`);
-
-    const dockerAddressPool = r.string("dockerAddressPool") ?? "10.250.0.0/16";
-    r.check("dockerAddressPool", dockerAddressPool, cidrProblem(dockerAddressPool), "pulumi config set sentry:dockerAddressPool 10.250.0.0/16");
+    const adminEmail = r.need("adminEmail");
+    const adminPassword = r.secret("adminPassword");
 
     const sentry: SentrySettings = {
-        profile,
-        version,
-        repoUrl,
+        profile: r.ctx.profile,
+        version: r.get("sentryVersion")!,
+        repoUrl: r.get("selfHostedRepoUrl")!,
         publicUrl,
-        csrfTrustedOrigins,
-        webPort: r.int("webPort", 9000, 1024, 65535),
-        retentionDays: r.int("retentionDays", 90, 1, 3650),
+        csrfTrustedOrigins: r.get("csrfTrustedOrigins")!,
+        webPort: r.get("webPort")!,
+        retentionDays: r.get("retentionDays")!,
         adminEmail: adminEmail ?? "",
-        allowRegistration: r.bool("allowRegistration", false),
-        behindTlsProxy: r.bool("behindTlsProxy", false),
-        eventsPerMinuteLimit: r.int("eventsPerMinuteLimit", 0, 0, 100_000_000),
-        mailHost,
-        mailFrom,
-        redisMaxMemory,
-        swapSizeGb: r.int("swapSizeGb", defaults.swapSizeGb, 0, 64),
-        dockerAddressPool,
-        checkUpgradePath: r.bool("checkUpgradePath", true),
+        allowRegistration: r.get("allowRegistration")!,
+        behindTlsProxy,
+        eventsPerMinuteLimit: r.get("eventsPerMinuteLimit")!,
+        mailHost: r.get("mailHost"),
+        mailFrom: r.get("mailFrom"),
+        redisMaxMemory: r.get("redisMaxMemory")!,
+        swapSizeGb: r.get("swapSizeGb")!,
+        dockerAddressPool: r.get("dockerAddressPool")!,
+        checkUpgradePath: r.get("checkUpgradePath")!,
     };
+    const sshPublicKeys = r.get("sshPublicKeys")!;
 
-    const sshPublicKeys = r.list("sshPublicKeys");
-    for (const k of sshPublicKeys) {
-        r.check("sshPublicKeys", k, sshPublicKeyProblem(k), "paste the one-line content of your ~/.ssh/id_ed25519.pub");
-    }
-
-    const placementKind = r.choice("placement", ["aws", "existing"] as const, "aws");
-    let placement: AwsPlacement | ExistingPlacement;
-    if (placementKind === "existing") {
-        placement = parseExistingPlacement(r, source, sshPublicKeys);
-    } else {
-        placement = parseAwsPlacement(r, source, defaults, dockerAddressPool, sshPublicKeys);
-    }
+    const placement = r.get("placement") === "existing" ? parseExistingPlacement(r, sshPublicKeys) : parseAwsPlacement(r, source, sentry, sshPublicKeys);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
     }
-    return {
-        project,
-        stack,
-        environment,
-        protect,
-        expiresAt,
-        sentry,
-        adminPassword: adminPassword as pulumi.Output<string>,
-        placement,
-    };
+    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, placement };
 }
 
-function parseExistingPlacement(r: Reader, source: ConfigSource, sshPublicKeys: string[]): ExistingPlacement {
-    const host = r.object("existingHost") ?? {};
-    const address = typeof host.address === "string" ? host.address : "";
-    if (!address || !/^[A-Za-z0-9.:-]+$/.test(address)) {
-        r.fail("existingHost.address", host.address ?? "(unset)", "the server's address or DNS name is required", "pulumi config set --path sentry:existingHost.address sentry.example.internal");
-    }
-    const port = host.port === undefined ? 22 : Number(host.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        r.fail("existingHost.port", host.port, "must be a TCP port", "pulumi config set --path sentry:existingHost.port 22");
-    }
-    const user = typeof host.user === "string" ? host.user : "ubuntu";
-    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) {
-        r.fail("existingHost.user", user, "must be a Unix user name", "pulumi config set --path sentry:existingHost.user ubuntu");
-    }
-    const dataDir = typeof host.dataDir === "string" ? host.dataDir : "/data";
-    if (!isDataDir(dataDir)) {
-        r.fail("existingHost.dataDir", dataDir, "must be an absolute directory other than /", "pulumi config set --path sentry:existingHost.dataDir /data");
-    }
-    const dataDevice = typeof host.dataDevice === "string" ? host.dataDevice : undefined;
-    if (dataDevice !== undefined && !/^\/dev\/[A-Za-z0-9/_.-]+$/.test(dataDevice)) {
-        r.fail("existingHost.dataDevice", dataDevice, "must be a block device path under /dev", "pulumi config set --path sentry:existingHost.dataDevice /dev/disk/by-id/<your-disk>");
-    }
-    const privateKey = source.getSecret("existingHostPrivateKey");
-    if (privateKey === undefined) {
-        r.fail("existingHostPrivateKey", "(unset)", "the SSH private key for the server is required, as a secret", "pulumi config set --secret sentry:existingHostPrivateKey < ~/.ssh/id_ed25519");
-    }
+function parseExistingPlacement(r: Reader, sshPublicKeys: string[]): ExistingPlacement {
+    const host = r.need("existingHost");
+    const privateKey = r.secret("existingHostPrivateKey");
     return {
         kind: "existing",
-        address,
-        port,
-        user,
+        address: host?.address ?? "",
+        port: host?.port ?? 22,
+        user: host?.user ?? "ubuntu",
         privateKey: privateKey as pulumi.Output<string>,
-        dataDir,
-        dataDevice,
+        dataDir: host?.dataDir ?? "/data",
+        dataDevice: host?.dataDevice,
         sshPublicKeys,
     };
 }
 
-function parseAwsPlacement(r: Reader, source: ConfigSource, defaults: ProfileDefaults, dockerAddressPool: string, sshPublicKeys: string[]): AwsPlacement {
-    const region = source.awsRegion();
+function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettings, sshPublicKeys: string[]): AwsPlacement {
+    const region = source.values[AWS_REGION_KEY] || undefined;
+    const regionFix = (example: string) => `pulumi config set ${AWS_REGION_KEY} ${example}`;
     if (region === undefined) {
-        r.problems.push(`aws:region = (unset): the AWS region is required. Fix: pulumi config set aws:region eu-central-1`);
-    } else if (!/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) {
-        r.problems.push(`aws:region = ${region}: not an AWS region name. Fix: pulumi config set aws:region eu-central-1`);
+        r.fail(AWS_REGION_KEY, "(unset)", "the AWS region is required", regionFix("eu-central-1"));
+    } else if (!AWS_REGIONS.includes(region)) {
+        r.fail(AWS_REGION_KEY, region, "not an AWS region (@pulumi/aws's Region list)", regionFix(closestName(region, AWS_REGIONS) ?? "eu-central-1"));
     }
 
-    const instanceType = r.string("instanceType") ?? defaults.instanceType;
-    r.check("instanceType", instanceType, /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType) ? undefined : "is not an EC2 instance type name", `pulumi config set sentry:instanceType ${defaults.instanceType}`);
-
-    const amiId = r.string("amiId");
-    if (amiId !== undefined) {
-        r.check("amiId", amiId, /^ami-[0-9a-f]{8,17}$/.test(amiId) ? undefined : "is not an AMI id", "pulumi config rm sentry:amiId to use the current Ubuntu 24.04 image");
+    const instanceType = r.get("instanceType")!;
+    const known = KNOWN_INSTANCE_TYPES[instanceType];
+    const redisProblem = known && redisMaxMemoryProblem(sentry.redisMaxMemory, instanceType, known);
+    if (redisProblem) {
+        r.fail("redisMaxMemory", sentry.redisMaxMemory, redisProblem, `pulumi config set sentry:redisMaxMemory ${Math.floor(known.memoryMiB / 2 / 1024)}gb (or less), or pick a larger sentry:instanceType`);
     }
 
-    const sizeGb = r.int("dataVolumeSizeGb", defaults.dataVolumeSizeGb, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    r.check("dataVolumeSizeGb", sizeGb, dataVolumeSizeProblem(sizeGb), `pulumi config set sentry:dataVolumeSizeGb ${defaults.dataVolumeSizeGb}`);
-    const iops = r.int("dataVolumeIops", 3000, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    const throughputMBps = r.int("dataVolumeThroughput", 125, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    r.check("dataVolumeThroughput", `${throughputMBps} MB/s at ${iops} IOPS`, gp3PerformanceProblem(sizeGb, iops, throughputMBps), "leave dataVolumeIops at 3000 and dataVolumeThroughput at 125 (gp3's included baseline) unless you measured a need");
-
-    const webCidrs = r.list("webCidrs");
-    if (webCidrs.length === 0) {
-        r.fail("webCidrs", "[]", "nobody could reach Sentry's web port", "list the networks your users and applications send from, e.g. sentry:webCidrs: [\"203.0.113.0/24\"] (0.0.0.0/0 only if Sentry must be public)");
+    const sizeGb = r.get("dataVolumeSizeGb")!;
+    const iops = r.get("dataVolumeIops")!;
+    const throughputMBps = r.get("dataVolumeThroughput")!;
+    const gp3Problem = gp3PerformanceProblem(sizeGb, iops, throughputMBps);
+    if (gp3Problem) {
+        r.fail("dataVolumeThroughput", `${throughputMBps} MB/s at ${iops} IOPS`, gp3Problem, fixOf("dataVolumeThroughput", r.ctx));
     }
-    for (const c of webCidrs) {
-        r.check("webCidrs", c, cidrProblem(c), "use CIDR notation such as 203.0.113.0/24");
-    }
-    const adminSshCidrs = r.list("adminSshCidrs");
-    if (adminSshCidrs.length === 0) {
-        r.fail("adminSshCidrs", "[]", "Pulumi provisions the host over SSH, so the machine running `pulumi up` must be allowed", "list your public IP, e.g. sentry:adminSshCidrs: [\"198.51.100.7/32\"] (curl -s https://checkip.amazonaws.com)");
-    } else {
-        r.check("adminSshCidrs", adminSshCidrs, sshCidrsProblem(adminSshCidrs), "list only the addresses you administer from, e.g. 198.51.100.7/32");
+    // The swap file lives on the data volume; what is left beside it must still hold Sentry
+    // (images and build cache alone take 15-20 GB): the data volume's own minimum.
+    if (sentry.swapSizeGb > 0 && sizeGb - sentry.swapSizeGb < MIN_DATA_VOLUME_GB) {
+        r.fail(
+            "swapSizeGb",
+            sentry.swapSizeGb,
+            `leaves ${sizeGb - sentry.swapSizeGb} GB of the ${sizeGb} GB data volume for Sentry, which needs at least ${MIN_DATA_VOLUME_GB} GB beside the swap file (images, Kafka, ClickHouse, Postgres)`,
+            `pulumi config set sentry:swapSizeGb ${Math.max(0, sizeGb - MIN_DATA_VOLUME_GB)}, or pulumi config set sentry:dataVolumeSizeGb ${sentry.swapSizeGb + MIN_DATA_VOLUME_GB} (or more)`,
+        );
     }
 
-    const vpcId = r.string("vpcId");
-    const subnetId = r.string("subnetId");
+    const webCidrs = r.need("webCidrs") ?? [];
+    const adminSshCidrs = r.need("adminSshCidrs") ?? [];
+
+    const vpcId = r.get("vpcId");
+    const subnetId = r.get("subnetId");
     let network: AwsNetworkNew | AwsNetworkExisting;
     if (vpcId !== undefined || subnetId !== undefined) {
-        if (vpcId === undefined || !/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) {
-            r.fail("vpcId", vpcId ?? "(unset)", "an existing network needs both a VPC id and a subnet id", "pulumi config set sentry:vpcId vpc-0123456789abcdef0");
+        if (vpcId === undefined && r.raw("vpcId") === undefined) {
+            r.fail("vpcId", "(unset)", "an existing network needs both a VPC id and a subnet id", fixOf("vpcId", r.ctx));
         }
-        if (subnetId === undefined || !/^subnet-[0-9a-f]{8,17}$/.test(subnetId)) {
-            r.fail("subnetId", subnetId ?? "(unset)", "an existing network needs both a VPC id and a public subnet id", "pulumi config set sentry:subnetId subnet-0123456789abcdef0");
+        if (subnetId === undefined && r.raw("subnetId") === undefined) {
+            r.fail("subnetId", "(unset)", "an existing network needs both a VPC id and a public subnet id", fixOf("subnetId", r.ctx));
         }
         network = { kind: "existing", vpcId: vpcId ?? "", subnetId: subnetId ?? "" };
     } else {
-        const vpcCidr = r.string("vpcCidr") ?? "10.42.0.0/16";
-        const firstSubnetCidr = vpcCidr.replace(/\/\d+$/, "/24");
-        const subnetCidr = r.string("subnetCidr") ?? firstSubnetCidr;
-        const vpcCidrProblem = cidrProblem(vpcCidr);
-        const subnetCidrProblem = cidrProblem(subnetCidr);
-        r.check("vpcCidr", vpcCidr, vpcCidrProblem ?? (vpcCidr.includes(":") ? "must be IPv4" : undefined), "pulumi config set sentry:vpcCidr 10.42.0.0/16");
-        r.check("subnetCidr", subnetCidr, subnetCidrProblem, "pulumi config set sentry:subnetCidr 10.42.0.0/24");
-        if (!vpcCidrProblem && !subnetCidrProblem) {
+        const vpcCidr = r.get("vpcCidr")!;
+        r.ctx.vpcCidr = vpcCidr;
+        const subnetCidr = r.get("subnetCidr")!;
+        if (cidrProblem(vpcCidr) === undefined && cidrProblem(subnetCidr) === undefined) {
             if (!cidrContains(vpcCidr, subnetCidr)) {
-                r.fail("subnetCidr", subnetCidr, `must lie inside vpcCidr ${vpcCidr}`, `pulumi config set sentry:subnetCidr ${firstSubnetCidr}`);
+                r.fail("subnetCidr", subnetCidr, `must lie inside vpcCidr ${vpcCidr}`, `pulumi config set sentry:subnetCidr ${defaultOf("subnetCidr", r.ctx)}`);
             }
-            if (cidrsOverlap(vpcCidr, dockerAddressPool)) {
-                r.fail("dockerAddressPool", dockerAddressPool, `overlaps the VPC ${vpcCidr}; containers would lose the route to hosts in it`, "pick a range outside the VPC, e.g. 10.250.0.0/16");
+            if (cidrsOverlap(vpcCidr, sentry.dockerAddressPool)) {
+                r.fail("dockerAddressPool", sentry.dockerAddressPool, `overlaps the VPC ${vpcCidr}; containers would lose the route to hosts in it`, "pick a range outside the VPC, e.g. 10.250.0.0/16");
             }
         }
-        network = { kind: "new", vpcCidr, subnetCidr, availabilityZone: r.string("availabilityZone") };
+        const availabilityZone = r.get("availabilityZone");
+        if (availabilityZone !== undefined && region !== undefined && AWS_REGIONS.includes(region) && !availabilityZone.startsWith(region)) {
+            r.fail("availabilityZone", availabilityZone, `is not an availability zone of ${AWS_REGION_KEY} ${region}`, `pulumi config set sentry:availabilityZone ${region}a, or pulumi config rm sentry:availabilityZone to use the region's first`);
+        }
+        network = { kind: "new", vpcCidr, subnetCidr, availabilityZone };
     }
 
     return {
         kind: "aws",
         region: region ?? "",
         instanceType,
-        amiId,
-        rootVolumeSizeGb: r.int("rootVolumeSizeGb", 20, 12, 200),
+        amiId: r.get("amiId"),
+        rootVolumeSizeGb: r.get("rootVolumeSizeGb")!,
         dataVolume: { sizeGb, iops, throughputMBps },
         network,
         webCidrs,
         adminSshCidrs,
         sshPublicKeys,
-        snapshotRetentionDays: r.int("snapshotRetentionDays", 7, 0, 365),
-        flowLogRetentionDays: r.int("flowLogRetentionDays", 30, 1, 3653),
+        snapshotRetentionDays: r.get("snapshotRetentionDays")!,
+        flowLogRetentionDays: r.get("flowLogRetentionDays")!,
     };
 }
 
-/** The running stack's configuration, as parseConfig reads it. */
+/**
+ * The running stack's configuration: every key the engine passes the program (the stack's
+ * and Pulumi.yaml's defaults), and which of them the stack stores as secrets. The runtime
+ * exports isConfigSecret (marked internal, so absent from its typings) over the
+ * PULUMI_CONFIG_SECRET_KEYS list the engine sets; the offline plan fills the same two.
+ */
 export function pulumiConfigSource(): ConfigSource {
-    const sentry = new pulumi.Config(PROJECT);
-    const aws = new pulumi.Config("aws");
-    return {
-        get: (k) => sentry.get(k),
-        getSecret: (k) => sentry.getSecret(k),
-        awsRegion: () => aws.get("region"),
-    };
+    const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+    return { values: pulumi.runtime.allConfig(), isSecret: (k) => runtime.isConfigSecret(k) };
 }
 
 /** Reads the real stack configuration. */

@@ -7,7 +7,7 @@ import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
 import { SentryProvisioner, SentrySettings } from "./provisioner";
-import { CpuArchitecture, KNOWN_INSTANCE_TYPES, sizingProblem } from "./sizing";
+import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "./sizing";
 import { childName, resourceTags, StackIdentity } from "./tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "./validation";
 
@@ -95,6 +95,11 @@ export class SentryHost extends pulumi.ComponentResource {
             const problem = sizingProblem(args.instanceType, facts, args.sentry.profile);
             if (problem) {
                 throw new pulumi.ResourceError(`sentry:instanceType = ${args.instanceType}: ${problem}`, this);
+            }
+            // The loader checks the types KNOWN_INSTANCE_TYPES lists; this, any other.
+            const redisProblem = redisMaxMemoryProblem(args.sentry.redisMaxMemory, args.instanceType, facts);
+            if (redisProblem) {
+                throw new pulumi.ResourceError(`sentry:redisMaxMemory = ${args.sentry.redisMaxMemory}: ${redisProblem}. Fix: lower sentry:redisMaxMemory or pick a larger sentry:instanceType`, this);
             }
             return facts.architecture;
         });

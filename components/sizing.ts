@@ -80,3 +80,23 @@ export function sizingProblem(instanceType: string, facts: InstanceTypeFacts, pr
         `(self-hosted's installer refuses less than ${need.installerMinRamMb} MB): ${fix}`
     );
 }
+
+/** A Redis maxmemory value ("512mb", "2gb") in MiB, or undefined when it is not one. */
+export function redisMaxMemoryMiB(value: string): number | undefined {
+    const match = /^([1-9]\d*)(mb|gb)$/.exec(value);
+    return match ? Number(match[1]) * (match[2] === "gb" ? 1024 : 1) : undefined;
+}
+
+/**
+ * Redis's cap must leave the host room for the rest of Sentry: the installer's own minimum
+ * (7000 MB errors-only, 14000 MB feature-complete) is the whole stack's need, Redis
+ * included, so a cap above half the host's memory starves Kafka, ClickHouse, Postgres and the
+ * workers long before Redis reaches it (and one at or above it cannot be reached at all).
+ */
+export function redisMaxMemoryProblem(redisMaxMemory: string, instanceType: string, facts: InstanceTypeFacts): string | undefined {
+    const cap = redisMaxMemoryMiB(redisMaxMemory);
+    if (cap === undefined || cap <= facts.memoryMiB / 2) {
+        return undefined;
+    }
+    return `${redisMaxMemory} is more than half of ${instanceType}'s ${facts.memoryMiB / 1024} GiB of memory; the rest of Sentry (Kafka, ClickHouse, Postgres, the workers) needs the other half`;
+}

@@ -4,11 +4,34 @@
 
 /** The Pulumi project (Pulumi.yaml): its config keys are "sentry:<key>", its names "sentry-<stack>-<part>". */
 export const PROJECT = "sentry";
-/** The long-lived stacks. Every other stack is a trial. */
+/** The long-lived stacks. Other stacks declare their environment (sentry:environment). */
 export const PRODUCTION_STACK = "prod";
 export const STAGING_STACK = "staging";
 
-export type Environment = "production" | "staging" | "trial";
+export const ENVIRONMENTS = ["production", "staging", "trial"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * The one rule for a stack's environment, used by the config loader (its default and its
+ * check) and by the policy pack (which judges a stack by the Environment tag it declares):
+ * the stack `prod` is always production; any other stack is what its `sentry:environment`
+ * says, staging when unset (a copy of staging under a new name stays staging; the trial
+ * tool sets trial explicitly).
+ */
+export function defaultEnvironment(stack: string): Environment {
+    return stack === PRODUCTION_STACK ? "production" : "staging";
+}
+
+/** Why `environment` cannot be the environment of `stack`, or undefined when it can. */
+export function environmentProblem(stack: string, environment: string): string | undefined {
+    if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
+        return `must be one of ${ENVIRONMENTS.join(", ")}`;
+    }
+    if (stack === PRODUCTION_STACK && environment !== "production") {
+        return `the stack "${PRODUCTION_STACK}" is always production (deletion protection, recovery alarms and the production policies depend on it)`;
+    }
+    return undefined;
+}
 
 export interface StackIdentity {
     project: string;

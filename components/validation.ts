@@ -160,8 +160,8 @@ export function emailProblem(value: string): Problem {
     return undefined;
 }
 
-const MIN_DATA_VOLUME_GB = 20;
-const MAX_GP3_GB = 16384;
+export const MIN_DATA_VOLUME_GB = 20;
+export const MAX_GP3_GB = 16384;
 
 export function dataVolumeSizeProblem(sizeGb: number): Problem {
     if (!Number.isInteger(sizeGb) || sizeGb < MIN_DATA_VOLUME_GB || sizeGb > MAX_GP3_GB) {

@@ -6,7 +6,7 @@
 //    @pulumi/policy), during `pulumi preview/up --policy-pack policy`.
 // Nothing here imports @pulumi/policy or @pulumi/pulumi.
 import { KNOWN_INSTANCE_TYPES, SENTRY_PROFILES, SentryProfile, sizingProblem } from "../components/sizing";
-import { PRODUCTION_STACK, PROJECT, STAGING_STACK, STANDARD_TAG_KEYS } from "../components/tags";
+import { environmentProblem, PRODUCTION_STACK, PROJECT, STANDARD_TAG_KEYS } from "../components/tags";
 import { isIsoUtc, isOpenToWorld } from "../components/validation";
 import { POLICY_SETTINGS, PolicySettings } from "./settings";
 
@@ -216,18 +216,35 @@ export function tagsOf(resource: PolicyResource): Record<string, string> {
     return out;
 }
 
-/** The environment a stack must declare: prod is production, staging is staging, any other stack is a trial. */
-export function expectedEnvironment(stack: string): "production" | "staging" | "trial" {
-    return stack === PRODUCTION_STACK ? "production" : stack === STAGING_STACK ? "staging" : "trial";
+/**
+ * The environment the stack declares: the Environment tag its tagged resources carry
+ * (sentry:environment, whatever the stack's name; components/tags.ts holds the rule), the
+ * most common one if they disagree (one-environment reports the others). Undefined when no
+ * resource in view is tagged (in the engine a resource rule sees only its own resource).
+ */
+function declaredEnvironment(resources: readonly PolicyResource[]): string | undefined {
+    const counts = new Map<string, number>();
+    for (const r of resources) {
+        const env = tagsOf(r).Environment;
+        if (env !== undefined) {
+            counts.set(env, (counts.get(env) ?? 0) + 1);
+        }
+    }
+    return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
 }
 
-/** Production if the resource says so or the stack is prod (a mislabelled prod is still prod). */
+/** A resource's environment: its own tag, else the stack's declared one. */
+function environmentOf(resource: PolicyResource, ctx: PolicyContext): string | undefined {
+    return tagsOf(resource).Environment ?? declaredEnvironment(ctx.resources);
+}
+
+/** Production if the resource or the stack says so, or the stack is prod (a mislabelled prod is still prod). */
 function isProduction(resource: PolicyResource, ctx: PolicyContext): boolean {
-    return ctx.stack === PRODUCTION_STACK || tagsOf(resource).Environment === "production";
+    return ctx.stack === PRODUCTION_STACK || environmentOf(resource, ctx) === "production";
 }
 
 function isTrial(resource: PolicyResource, ctx: PolicyContext): boolean {
-    return !isProduction(resource, ctx) && (tagsOf(resource).Environment === "trial" || expectedEnvironment(ctx.stack) === "trial");
+    return !isProduction(resource, ctx) && environmentOf(resource, ctx) === "trial";
 }
 
 // ---------------------------------------------------------------------------------------
@@ -625,11 +642,11 @@ const requiredTags: Rule = {
     name: "required-tags",
     description:
         "Every taggable AWS resource carries Name, Project, Stack, Environment and ManagedBy=pulumi, with Stack equal to the " +
-        "stack and Environment matching it (prod: production, staging: staging, any other stack: trial), so that cost reports, " +
+        "stack and Environment one of production, staging or trial (always production on the stack prod), so that cost reports, " +
         "the console and a clean-up after a failed destroy can tell whose resource it is.",
     remediation:
-        "Tag resources with components/tags.ts resourceTags(); keep sentry:environment at its default for prod and staging, " +
-        "and create other stacks with `npm run trial -- create <name>`.",
+        "Tag resources with components/tags.ts resourceTags(); keep sentry:environment at its default on prod, declare it on " +
+        "other stacks (staging when unset), and create trials with `npm run trial -- create <name>`.",
     enforcementLevel: "mandatory",
     controls: [],
     scope: "resource",
@@ -652,11 +669,30 @@ const requiredTags: Rule = {
         if (tags.ManagedBy !== undefined && tags.ManagedBy !== "pulumi") {
             problems.push(`tag ManagedBy is "${tags.ManagedBy}", expected "pulumi"`);
         }
-        const env = expectedEnvironment(ctx.stack);
-        if (tags.Environment !== undefined && tags.Environment !== env) {
-            problems.push(`tag Environment is "${tags.Environment}" but stack "${ctx.stack}" is ${env}`);
+        const envProblem = tags.Environment === undefined ? undefined : environmentProblem(ctx.stack, tags.Environment);
+        if (envProblem) {
+            problems.push(`tag Environment is "${tags.Environment}": ${envProblem}`);
         }
         return problems;
+    },
+};
+
+const oneEnvironment: Rule = {
+    name: "one-environment",
+    description:
+        "Every tagged resource of a stack declares the same Environment (the stack's sentry:environment), so the rules that " +
+        "judge a stack by its environment (production protection, disposable trials) judge all of it the same way.",
+    remediation: "Tag resources with components/tags.ts resourceTags(identity), which takes the one environment the config loader read.",
+    enforcementLevel: "mandatory",
+    controls: [],
+    scope: "stack",
+    check(r, ctx) {
+        const env = tagsOf(r).Environment;
+        const declared = declaredEnvironment(ctx.resources);
+        if (env === undefined || declared === undefined || env === declared) {
+            return [];
+        }
+        return [`tag Environment is "${env}" but the stack's other resources declare "${declared}"`];
     },
 };
 
@@ -807,6 +843,7 @@ export const RULES: readonly Rule[] = [
     trialDisposable,
     namesCarryStack,
     requiredTags,
+    oneEnvironment,
     ssmManaged,
     vpcFlowLogs,
     imdsHopLimit,

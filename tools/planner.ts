@@ -6,7 +6,7 @@ import { PROJECT } from "../components/tags";
 import { parseConfig, pulumiConfigSource } from "../config";
 import { createSentryStack, StackOutputs } from "../program";
 import { AwsMocks, MockOptions } from "./mocks";
-import { isSecureValue, readStackFile, stackFilePath } from "./stackFile";
+import { engineConfig, readStackFile, stackFilePath } from "./stackFile";
 
 export interface PlanResource {
     type: string;
@@ -29,6 +29,18 @@ export interface PlanOptions {
     config?: Record<string, unknown>;
     /** Added on top of the stack file's (or `config`'s) values. */
     overrides?: Record<string, unknown>;
+    /**
+     * Tests only: secret values by key ("sentry:adminPassword" -> value), as if the stack file
+     * held them encrypted (`secure:`) and the plan could decrypt them. A secret written in
+     * plain text in `config` is refused, as in a real stack file.
+     */
+    secrets?: Record<string, string>;
+    /**
+     * Accept the committed template's placeholders (documentation addresses and domains):
+     * `npm run plan -- --allow-placeholders`, which only the repository's own checks of
+     * Pulumi.staging.yaml and Pulumi.prod.yaml pass. A fork's real stack must not.
+     */
+    allowPlaceholders?: boolean;
     /**
      * Tests only: show each secret as {"[secret]": value} instead of the bare placeholder,
      * so a test can check both that a value is secret and what it holds.
@@ -89,19 +101,10 @@ export function planStack(stack: string, options: PlanOptions = {}): Promise<Pla
 }
 
 async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> {
-    const raw = { ...(options.config ?? readStackConfig(stack)), ...(options.overrides ?? {}) };
-    const values: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [k, v] of Object.entries(raw)) {
-        if (v === undefined || v === null) {
-            continue;
-        }
-        if (isSecureValue(v)) {
-            values[k] = SECRET_PLACEHOLDER;
-            secretKeys.push(k);
-        } else {
-            values[k] = typeof v === "string" ? v : JSON.stringify(v);
-        }
+    const { values, secretKeys } = engineConfig({ ...(options.config ?? readStackConfig(stack)), ...(options.overrides ?? {}) }, SECRET_PLACEHOLDER);
+    for (const [k, v] of Object.entries(options.secrets ?? {})) {
+        values[k] = v;
+        secretKeys.push(k);
     }
     const region = values["aws:region"] ?? "eu-central-1";
 
@@ -132,10 +135,10 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     process.on("unhandledRejection", onRejection);
     let outputs: Record<string, unknown> = {};
     try {
-        // Secrets a stack file cannot show (they are encrypted per stack) are assumed set, as
-        // they must be before a real `pulumi up`: whichever one the loader asks for.
-        const source = pulumiConfigSource();
-        const config = parseConfig({ ...source, getSecret: (k) => source.getSecret(k) ?? pulumi.secret(SECRET_PLACEHOLDER) }, stack);
+        // The loader reads the config exactly as in the engine (every key set, which are
+        // secret). A required secret the stack file does not hold is assumed set, as it must
+        // be before a real `pulumi up`.
+        const config = parseConfig(pulumiConfigSource(), stack, PROJECT, { allowPlaceholders: options.allowPlaceholders, assumedSecret: SECRET_PLACEHOLDER });
         let result: StackOutputs;
         try {
             result = createSentryStack(config);

@@ -30,3 +30,25 @@ export function readStackFile(dir: string, stack: string): StackFile | undefined
 export function isSecureValue(v: unknown): boolean {
     return typeof v === "object" && v !== null && !Array.isArray(v) && "secure" in v;
 }
+
+/**
+ * A stack file's `config:` as the engine hands it to the program: every key, strings as they
+ * are and other values as JSON, and the keys stored as secrets. A secure value cannot be
+ * decrypted here (it is encrypted for its stack's secrets provider), so it reads as `secretValue`.
+ */
+export function engineConfig(config: Record<string, unknown>, secretValue: string): { values: Record<string, string>; secretKeys: string[] } {
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(config)) {
+        if (v === undefined || v === null) {
+            continue;
+        }
+        if (isSecureValue(v)) {
+            values[k] = secretValue;
+            secretKeys.push(k);
+        } else {
+            values[k] = typeof v === "string" ? v : JSON.stringify(v);
+        }
+    }
+    return { values, secretKeys };
+}

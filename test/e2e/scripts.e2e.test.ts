@@ -34,14 +34,13 @@ describe("rendered steps over real SSH (no engine)", () => {
             config: {
                 "sentry:placement": "existing",
                 "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: DATA_DIR },
-                "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"),
-                "sentry:adminPassword": password,
                 "sentry:adminEmail": ADMIN_EMAIL,
                 "sentry:profile": "errors-only",
                 "sentry:selfHostedRepoUrl": repoUrl,
                 "sentry:swapSizeGb": "0",
                 ...overrides,
             },
+            secrets: { "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"), "sentry:adminPassword": password },
             revealSecrets: true,
         });
         const steps = {} as Record<StepName, Step>;

@@ -1,7 +1,8 @@
 // Synthetic plans shaped like the offline plan of this program (tools/planner.ts), so the
 // rules can be tested on exact, hand-made resources: one compliant plan per kind of stack,
 // and helpers to break one thing at a time.
-import { expectedEnvironment, type PolicyPlan, type PolicyResource } from "../../policy/rules";
+import { defaultEnvironment } from "../../components/tags";
+import { type PolicyPlan, type PolicyResource } from "../../policy/rules";
 
 export interface FixtureOptions {
     environment?: "production" | "staging" | "trial";
@@ -14,7 +15,7 @@ export interface FixtureOptions {
 }
 
 export function stackPlan(stack: string, o: FixtureOptions = {}): PolicyPlan {
-    const env = o.environment ?? expectedEnvironment(stack);
+    const env = o.environment ?? defaultEnvironment(stack);
     const p = `sentry-${stack}`;
     const protect = o.protect ?? env === "production";
     const tags = (name: string, extra: Record<string, string> = {}) => ({

@@ -7,7 +7,7 @@ import { planStack, readStackConfig } from "../../tools/planner";
 const PASSWORD = "policy-test-password-0123456789";
 
 function plan(stack: string, overrides: Record<string, unknown> = {}) {
-    return planStack(stack, { config: { ...readStackConfig(stack), "sentry:adminPassword": PASSWORD, ...overrides } });
+    return planStack(stack, { config: { ...readStackConfig(stack), ...overrides }, secrets: { "sentry:adminPassword": PASSWORD }, allowPlaceholders: true });
 }
 
 describe("the committed stacks comply", () => {
@@ -16,6 +16,19 @@ describe("the committed stacks comply", () => {
             expect(formatViolations(checkPlan(await plan(stack)))).toBe("");
         });
     }
+});
+
+describe("a stack of a new name", () => {
+    it("copied from staging (environment staging) passes every policy: it is judged by the environment it declares", async () => {
+        const copy = await planStack("team-b", { config: readStackConfig("staging"), secrets: { "sentry:adminPassword": PASSWORD }, allowPlaceholders: true });
+        expect(formatViolations(checkPlan(copy))).toBe("");
+    });
+    it("copied from staging without sentry:environment is staging too, for the loader and the policy alike", async () => {
+        const { "sentry:environment": _env, ...config } = readStackConfig("staging");
+        const copy = await planStack("team-c", { config, secrets: { "sentry:adminPassword": PASSWORD }, allowPlaceholders: true });
+        expect(copy.outputs.environment).toBe("staging");
+        expect(formatViolations(checkPlan(copy))).toBe("");
+    });
 });
 
 describe("a stack config that breaks a rule fails the offline check", () => {

@@ -7,7 +7,7 @@ import { isOpenToWorld } from "../../components/validation";
 
 const staging = stackPlan("staging");
 const prod = stackPlan("prod");
-const trial = stackPlan("demo");
+const trial = stackPlan("demo", { environment: "trial" });
 
 function broken(plan: PolicyPlan, rule: string): Violation[] {
     return checkPlan(plan).filter((v) => v.rule === rule);
@@ -214,14 +214,14 @@ describe("rules", () => {
     pair(
         "trial-disposable",
         trial,
-        stackPlan("demo", { protect: true }),
+        stackPlan("demo", { environment: "trial", protect: true }),
         "sentry-demo-host",
         /protected: `pulumi destroy` and the trial reaper would fail/,
     );
     it("trial-disposable: retained volumes and missing or malformed ExpiresAt fail", () => {
         const retained = withResource(trial, "data", (r) => ({ ...r, retainOnDelete: true }));
         expect(broken(retained, "trial-disposable")[0].message).toMatch(/leave it behind, still billed/);
-        const malformed = stackPlan("demo", { expiresAt: "next tuesday" });
+        const malformed = stackPlan("demo", { environment: "trial", expiresAt: "next tuesday" });
         expect(broken(malformed, "trial-disposable")[0].message).toMatch(/not an ISO 8601 UTC time/);
         const missing = withResource(trial, "vpc", (r) => {
             delete (r.inputs.tags as Record<string, string>).ExpiresAt;
@@ -265,11 +265,11 @@ describe("rules", () => {
         "required-tags",
         staging,
         withResource(staging, "igw", (r) => {
-            r.inputs.tags = { Name: "sentry-staging-igw", Project: "sentry", Stack: "prod", Environment: "production" };
+            r.inputs.tags = { Name: "sentry-staging-igw", Project: "sentry", Stack: "prod", Environment: "prod" };
             return r;
         }),
         "sentry-staging-igw",
-        /missing tag ManagedBy[\s\S]*tag Stack is "prod"[\s\S]*tag Environment is "production" but stack "staging" is staging/,
+        /missing tag ManagedBy[\s\S]*tag Stack is "prod"[\s\S]*tag Environment is "prod": must be one of production, staging, trial/,
     );
     it("required-tags: a taggable resource without tags fails; untaggable ones pass", () => {
         const plan = withResource(staging, "eip", (r) => {
@@ -280,10 +280,27 @@ describe("rules", () => {
             "sentry-staging-eip: missing tags Name, Project, Stack, Environment, ManagedBy",
         ]);
     });
-    it("required-tags: a stack other than staging and prod must be a trial", () => {
-        const plan = stackPlan("demo", { environment: "staging" });
-        expect(broken(plan, "required-tags")[0].message).toMatch(/stack "demo" is trial/);
+    it("required-tags: the stack prod is always production, whatever it declares", () => {
+        const plan = stackPlan("prod", { environment: "staging", protect: true });
+        expect(broken(plan, "required-tags")[0].message).toMatch(/tag Environment is "staging": the stack "prod" is always production/);
     });
+    it("a stack of any other name is judged by the environment it declares: staging copied as team-b, a second production", () => {
+        expect(formatViolations(checkPlan(stackPlan("team-b", { environment: "staging" })))).toBe("");
+        expect(formatViolations(checkPlan(stackPlan("prod-eu", { environment: "production" })))).toBe("");
+        const unprotected = broken(stackPlan("prod-eu", { environment: "production", protect: false }), "production-protected");
+        expect(new Set(unprotected.map((v) => v.resource))).toEqual(new Set(["sentry-prod-eu-data", "sentry-prod-eu-eip", "sentry-prod-eu-host"]));
+    });
+
+    pair(
+        "one-environment",
+        staging,
+        withResource(staging, "igw", (r) => {
+            (r.inputs.tags as Record<string, string>).Environment = "trial";
+            return r;
+        }),
+        "sentry-staging-igw",
+        /tag Environment is "trial" but the stack's other resources declare "staging"/,
+    );
 
     pair(
         "ec2-ssm-managed",

@@ -48,8 +48,9 @@ function awsInventory(stack: string, withSnapshots = true): string[] {
     ].sort();
 }
 
+/** The committed template (placeholders allowed), its password set as a secret. */
 function withPassword(stack: string, overrides: Record<string, unknown> = {}) {
-    return { config: { ...readStackConfig(stack), "sentry:adminPassword": PASSWORD, ...overrides } };
+    return { config: { ...readStackConfig(stack), ...overrides }, secrets: { "sentry:adminPassword": PASSWORD }, allowPlaceholders: true };
 }
 
 describe("staging and prod stacks", () => {

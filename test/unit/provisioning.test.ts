@@ -8,7 +8,8 @@ import { HARD_STOPS, KNOWN_BAD_VERSIONS } from "../../components/versions";
 import { Plan, PlanResource, planStack, readStackConfig } from "../../tools/planner";
 import { byName } from "./helpers";
 
-const base = { ...readStackConfig("staging"), "sentry:adminPassword": "pw-for-tests-only" };
+/** The committed staging template (placeholders allowed by each plan below), its password stored as a secret. */
+const base = { ...readStackConfig("staging"), "sentry:adminPassword": { secure: "v1:pw-for-tests-only" } };
 
 function step(plan: Plan, s: StepName, prefix = "sentry-staging-provision"): PlanResource {
     return byName(plan, `${prefix}-${s}`);
@@ -32,7 +33,7 @@ function envFileOf(r: PlanResource): Record<string, string> {
 
 describe("provisioning chain", () => {
     it("runs every step in order, each after the one before, the first after the address and volume are attached", async () => {
-        const plan = await planStack("staging", { config: base });
+        const plan = await planStack("staging", { allowPlaceholders: true, config: base });
         expect(step(plan, "wait-for-host").dependsOn).toEqual(expect.arrayContaining(["sentry-staging-eip-assoc", "sentry-staging-data-attachment"]));
         for (let i = 1; i < STEPS.length; i++) {
             expect(step(plan, STEPS[i]).dependsOn, STEPS[i]).toContain(`sentry-staging-provision-${STEPS[i - 1]}`);
@@ -45,14 +46,14 @@ describe("provisioning chain", () => {
     });
 
     it("connects as ubuntu to the Elastic IP with the generated key, dialing patiently only for the first step", async () => {
-        const plan = await planStack("staging", { config: base, revealSecrets: true });
+        const plan = await planStack("staging", { allowPlaceholders: true, config: base, revealSecrets: true });
         const eip = String(plan.outputs.publicIp);
         expect(connectionOf(step(plan, "wait-for-host"))).toMatchObject({ host: eip, user: "ubuntu", port: 22, dialErrorLimit: 120, privateKey: expect.stringContaining("OPENSSH PRIVATE KEY") });
         expect(connectionOf(step(plan, "configure-sentry")).dialErrorLimit).toBe(10);
     });
 
     it("renders the configuration the CSRF fix and closed sign-up need", async () => {
-        const plan = await planStack("staging", { config: { ...base, "sentry:csrfTrustedOrigins": ["https://sentry.internal.example.com"] } });
+        const plan = await planStack("staging", { allowPlaceholders: true, config: { ...base, "sentry:csrfTrustedOrigins": ["https://sentry.internal.example.com"] } });
         const env = envFileOf(step(plan, "configure-sentry"));
         expect(env).toEqual({
             SENTRY_DIR: "/data/self-hosted",
@@ -74,7 +75,7 @@ describe("provisioning chain", () => {
     });
 
     it("re-runs nothing when nothing changed", async () => {
-        expect(rerunSteps(await planStack("staging", { config: base }), await planStack("staging", { config: base }))).toEqual([]);
+        expect(rerunSteps(await planStack("staging", { allowPlaceholders: true, config: base }), await planStack("staging", { allowPlaceholders: true, config: base }))).toEqual([]);
     });
 
     it.each<[string, Record<string, unknown>, StepName[]]>([
@@ -87,18 +88,18 @@ describe("provisioning chain", () => {
         ["the data volume size (the filesystem grows)", { "sentry:dataVolumeSizeGb": 80 }, ["prepare-data"]],
         ["extra SSH keys", { "sentry:sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHumanKey alice@laptop"] }, ["authorize-ssh-keys"]],
     ])("changing %s re-runs exactly the steps it affects", async (_label, change, expected) => {
-        const before = await planStack("staging", { config: base });
-        const after = await planStack("staging", { config: { ...base, ...change } });
+        const before = await planStack("staging", { allowPlaceholders: true, config: base });
+        const after = await planStack("staging", { allowPlaceholders: true, config: { ...base, ...change } });
         expect(rerunSteps(before, after)).toEqual(expected);
     });
 
     it("runs every step again on a replaced instance, even though the Elastic IP stays the same", async () => {
-        const plan = await planStack("staging", { config: base });
+        const plan = await planStack("staging", { allowPlaceholders: true, config: base });
         for (const s of STEPS) {
             expect((step(plan, s).inputs.triggers as string[])[0], s).toBe(plan.outputs.instanceId);
         }
         // Your own server has no instance id: its address is its identity.
-        const own = await planStack("own", { config: { ...base, "sentry:placement": "existing", "sentry:existingHost": { address: "10.0.0.5" }, "sentry:existingHostPrivateKey": "k" } });
+        const own = await planStack("own", { allowPlaceholders: true, config: { ...base, "sentry:placement": "existing", "sentry:existingHost": { address: "10.0.0.5" }, "sentry:existingHostPrivateKey": { secure: "v1:k" } } });
         expect(own.resources.filter((r) => r.type === "command:remote:Command" && r.inputs.triggers !== undefined).map((r) => r.name).sort()).toEqual([
             "sentry-own-check-health",
             "sentry-own-start-sentry",
@@ -113,21 +114,21 @@ describe("provisioning chain", () => {
 
 describe("upgrade path at preview", () => {
     it("refuses a jump over a hard stop before any command runs", async () => {
-        await expect(planStack("staging", { config: base, mocks: { previousOutputs: { sentryVersion: "25.1.0" } } })).rejects.toThrow(
+        await expect(planStack("staging", { allowPlaceholders: true, config: base, mocks: { previousOutputs: { sentryVersion: "25.1.0" } } })).rejects.toThrow(
             "sentry:sentryVersion = 26.8.0: upgrading self-hosted from 25.1.0 to 26.8.0 skips the hard stops 25.5.1, 26.5.0, 26.5.1, 26.7.0",
         );
     });
 
     it("refuses a downgrade", async () => {
-        await expect(planStack("staging", { config: { ...base, "sentry:sentryVersion": "26.7.2" }, mocks: { previousOutputs: { sentryVersion: "26.8.0" } } })).rejects.toThrow(
+        await expect(planStack("staging", { allowPlaceholders: true, config: { ...base, "sentry:sentryVersion": "26.7.2" }, mocks: { previousOutputs: { sentryVersion: "26.8.0" } } })).rejects.toThrow(
             "downgrading self-hosted from 26.8.0 to 26.7.2",
         );
     });
 
     it("allows the next release and can be turned off", async () => {
-        await expect(planStack("staging", { config: base, mocks: { previousOutputs: { sentryVersion: "26.7.2" } } })).resolves.toBeDefined();
+        await expect(planStack("staging", { allowPlaceholders: true, config: base, mocks: { previousOutputs: { sentryVersion: "26.7.2" } } })).resolves.toBeDefined();
         await expect(
-            planStack("staging", { config: { ...base, "sentry:checkUpgradePath": false }, mocks: { previousOutputs: { sentryVersion: "25.1.0" } } }),
+            planStack("staging", { allowPlaceholders: true, config: { ...base, "sentry:checkUpgradePath": false }, mocks: { previousOutputs: { sentryVersion: "25.1.0" } } }),
         ).resolves.toBeDefined();
     });
 
@@ -166,13 +167,12 @@ describe("your own server", () => {
     const own = {
         "sentry:placement": "existing",
         "sentry:existingHost": { address: "10.0.0.5", port: 2222, user: "deploy", dataDir: "/srv/sentry", dataDevice: "/dev/vdb" },
-        "sentry:adminEmail": "admin@example.com",
-        "sentry:adminPassword": "pw-for-tests-only",
-        "sentry:existingHostPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----",
+        "sentry:adminEmail": "admin@acme-corp.io",
     };
+    const secrets = { "sentry:adminPassword": "pw-for-tests-only", "sentry:existingHostPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----" };
 
     it("runs the same steps against the server, with no AWS resource", async () => {
-        const plan = await planStack("own", { config: own, revealSecrets: true });
+        const plan = await planStack("own", { config: own, secrets, revealSecrets: true });
         expect(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type.startsWith("tls:"))).toEqual([]);
         expect(plan.resources.filter((r) => r.type === "command:remote:Command").map((r) => r.name)).toEqual(
             [...STEPS].map((s) => `sentry-own-${s}`).sort((a, b) => a.localeCompare(b)),
@@ -181,7 +181,7 @@ describe("your own server", () => {
         expect(connectionOf(first)).toMatchObject({ host: "10.0.0.5", port: 2222, user: "deploy", privateKey: expect.stringContaining("fake") });
         expect(envFileOf(step(plan, "prepare-data", "sentry-own"))).toEqual({ DATA_DIR: "/srv/sentry", DATA_DEVICE: "/dev/vdb", SWAP_SIZE_GB: "16" });
         expect(envFileOf(step(plan, "configure-sentry", "sentry-own")).SENTRY_URL).toBe("http://10.0.0.5:9000");
-        expect(JSON.stringify(await planStack("own", { config: own }))).not.toContain("fake");
+        expect(JSON.stringify(await planStack("own", { config: own, secrets }))).not.toContain("fake");
         expect(hostLayout("/srv/sentry").sentryDir).toBe("/srv/sentry/self-hosted");
     });
 });

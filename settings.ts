@@ -1,0 +1,392 @@
+// ONE schema of every setting this program reads: its type and range (a zod schema), its
+// default (static, or derived from the stack, environment, profile or another setting), its
+// description, whether it is a secret and when it is required. From it:
+//  - config.ts validates a stack's configuration (and refuses keys not listed here);
+//  - `npm run docs` (tools/docs.ts) writes README.md's configuration reference and
+//    Pulumi.yaml's `config:` block, and test/unit/project.test.ts checks both are current.
+// Adding a setting is adding an entry below (and reading it in config.ts).
+import { z } from "zod";
+import { redisMaxMemoryMiB, SENTRY_PROFILES, SentryProfile } from "./components/sizing";
+import { defaultEnvironment, ENVIRONMENTS, Environment, PROJECT } from "./components/tags";
+import {
+    cidrProblem,
+    dataVolumeSizeProblem,
+    emailProblem,
+    isDataDir,
+    isIsoUtc,
+    MAX_GP3_GB,
+    MIN_DATA_VOLUME_GB,
+    originProblem,
+    Problem,
+    sentryVersionProblem,
+    shellSafeProblem,
+    sshCidrsProblem,
+    sshPublicKeyProblem,
+} from "./components/validation";
+import { versionPolicyProblem } from "./components/versions";
+
+const DEFAULT_SENTRY_VERSION = "26.8.0";
+const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
+
+/** What a derived default depends on: settings read before it. */
+export interface DefaultContext {
+    stack: string;
+    environment: Environment;
+    profile: SentryProfile;
+    vpcCidr: string;
+}
+
+/** Where a setting applies: every stack, or only one placement (`sentry:placement`). */
+type Scope = "any" | "aws" | "existing";
+
+/**
+ * Committed placeholders a real stack must replace: the documentation address ranges
+ * (RFC 5737, RFC 3849) in network lists, the documentation domains (RFC 2606) in addresses.
+ */
+export type Placeholder = "network" | "domain";
+
+export interface Setting<S extends z.ZodType = z.ZodType> {
+    schema: S;
+    /** One line for README.md and Pulumi.yaml. */
+    description: string;
+    /** A value, or a function of the settings read before it. Unset: no default. */
+    default?: z.output<S> | ((ctx: DefaultContext) => z.output<S>);
+    /** How README.md and Pulumi.yaml's comments show a derived or deploy-time default. */
+    defaultText?: string;
+    /** The range when a shared validator (components/validation.ts) checks it, not the schema. */
+    rangeText?: string;
+    /** What to run or write to fix a bad value (of `field`, in an object setting). Default: set it to its default. */
+    fix?: string | ((ctx: DefaultContext, field?: string) => string);
+    secret?: boolean;
+    /** Why a stack of this scope cannot do without it. */
+    required?: string;
+    scope?: Scope;
+    placeholder?: Placeholder;
+}
+
+/** Adapts a components/validation.ts check to zod, so its message is the problem's. */
+function check<T>(problem: (v: T) => Problem) {
+    return (value: T, ctx: z.RefinementCtx) => {
+        const p = problem(value);
+        if (p !== undefined) {
+            ctx.addIssue({ code: "custom", message: p });
+        }
+    };
+}
+
+const pattern = (re: RegExp, why: string) => z.string().regex(re, why);
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** Per-profile defaults: the design card's 4 vCPU / 8 GiB host only fits errors-only. */
+const BY_PROFILE: Record<SentryProfile, { instanceType: string; swapSizeGb: number; redisMaxMemory: string; dataVolumeSizeGb: number }> = {
+    "errors-only": { instanceType: "c7i.xlarge", swapSizeGb: 8, redisMaxMemory: "1gb", dataVolumeSizeGb: 60 },
+    "feature-complete": { instanceType: "m7i.xlarge", swapSizeGb: 16, redisMaxMemory: "2gb", dataVolumeSizeGb: 200 },
+};
+
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy), 0 (never expire) aside. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+function setting<S extends z.ZodType>(s: Setting<S>): Setting<S> {
+    return s;
+}
+
+/** Every `sentry:` key, in the order README.md lists them. */
+export const SETTINGS = {
+    placement: setting({
+        schema: z.enum(["aws", "existing"]),
+        default: "aws",
+        description: "`aws`: a VM this program creates; `existing`: a server you already have (see examples/)",
+    }),
+    environment: setting({
+        schema: z.enum(ENVIRONMENTS),
+        default: (c) => defaultEnvironment(c.stack),
+        defaultText: "`production` for the stack `prod` (always), else `staging`",
+        description: "`production`, `staging` or `trial`; tags every resource, and the policy pack judges the stack by it",
+    }),
+    protect: setting({
+        schema: z.boolean(),
+        default: (c) => c.environment === "production",
+        defaultText: "`true` in production",
+        description: "protect instance, data volume and Elastic IP from deletion; keep the data volume on destroy; termination protection",
+    }),
+    expiresAt: setting({
+        schema: z.string().superRefine(check((v: string) => (isIsoUtc(v) ? undefined : "must be an ISO 8601 UTC time"))),
+        fix: "pulumi config set sentry:expiresAt 2026-12-01T00:00:00Z",
+        description: "trial stacks only: when the trial reaper destroys the stack (ISO 8601 UTC)",
+    }),
+    profile: setting({
+        schema: z.enum(SENTRY_PROFILES as [SentryProfile, ...SentryProfile[]]),
+        default: "feature-complete",
+        description: "COMPOSE_PROFILES: `errors-only` (>= 2 vCPU / 8 GiB) or `feature-complete` (>= 4 vCPU / 16 GiB)",
+    }),
+    sentryVersion: setting({
+        schema: z.string().superRefine(check((v: string) => sentryVersionProblem(v) ?? versionPolicyProblem(v))),
+        default: DEFAULT_SENTRY_VERSION,
+        description: "getsentry/self-hosted release tag (calendar version; `master` is refused)",
+    }),
+    selfHostedRepoUrl: setting({
+        schema: z.string().superRefine(check(shellSafeProblem)),
+        default: DEFAULT_REPO_URL,
+        description: "Git URL of getsentry/self-hosted or your mirror of it",
+    }),
+    adminEmail: setting({
+        schema: z.string().superRefine(check(emailProblem)),
+        required: "the first superuser needs an email address",
+        fix: "pulumi config set sentry:adminEmail you@your-company.com",
+        placeholder: "domain",
+        description: "email of the first superuser; also `system.admin-email`",
+    }),
+    adminPassword: setting({
+        schema: z.string().min(1),
+        secret: true,
+        required: "the first superuser needs a password, stored as a secret",
+        fix: "pulumi config set --secret sentry:adminPassword (it prompts; never pass it on the command line)",
+        description: "password of the first superuser",
+    }),
+    publicUrl: setting({
+        schema: z.string().superRefine(check(originProblem)),
+        defaultText: "`http://<Elastic IP>:<webPort>`",
+        fix: "pulumi config set sentry:publicUrl https://sentry.your-company.com (the exact origin users type, no trailing slash)",
+        placeholder: "domain",
+        description: "the exact origin users type (`system.url-prefix`); set it when you put DNS or a proxy in front",
+    }),
+    csrfTrustedOrigins: setting({
+        schema: z.array(z.string().superRefine(check(originProblem))),
+        default: [],
+        fix: "list bare origins such as https://sentry.internal.your-company.com",
+        placeholder: "domain",
+        description: "further origins allowed to submit forms (`CSRF_TRUSTED_ORIGINS`)",
+    }),
+    webPort: setting({
+        schema: int(1024, 65535),
+        default: 9000,
+        description: "Sentry's port (`SENTRY_BIND`)",
+    }),
+    retentionDays: setting({
+        schema: int(1, 3650),
+        default: 90,
+        description: "days events are kept (`SENTRY_EVENT_RETENTION_DAYS`)",
+    }),
+    allowRegistration: setting({
+        schema: z.boolean(),
+        default: false,
+        description: "open sign-up (`auth.allow-registration`); off unless you need it",
+    }),
+    eventsPerMinuteLimit: setting({
+        schema: int(0, 100_000_000),
+        default: 0,
+        defaultText: "`0` (no limit; the stack files set 3000 and 20000)",
+        description: "events per minute the whole install accepts (`system.rate-limit`); above it Relay answers 429 with `Retry-After`",
+    }),
+    behindTlsProxy: setting({
+        schema: z.boolean(),
+        default: false,
+        description: "a TLS proxy terminates HTTPS in front (needs an `https://` publicUrl): secure cookies, `X-Forwarded-Proto`",
+    }),
+    mailHost: setting({
+        schema: pattern(/^[A-Za-z0-9.-]+$/, "must be a domain name (FQDN)"),
+        fix: "pulumi config set sentry:mailHost your-company.com",
+        placeholder: "domain",
+        description: "mail domain for the bundled SMTP relay (`SENTRY_MAIL_HOST`); unset, Sentry sends no mail",
+    }),
+    mailFrom: setting({
+        schema: z.string().superRefine(check(emailProblem)),
+        fix: "pulumi config set sentry:mailFrom sentry@your-company.com",
+        placeholder: "domain",
+        description: "sender address (`mail.from`)",
+    }),
+    redisMaxMemory: setting({
+        schema: z.string().superRefine(check((v: string) => (redisMaxMemoryMiB(v) === undefined ? "must be a size such as 512mb or 2gb" : undefined))),
+        default: (c) => BY_PROFILE[c.profile].redisMaxMemory,
+        defaultText: "`1gb` errors-only, `2gb` feature-complete",
+        description: "Redis memory cap (upstream has none); at most half the host's memory",
+    }),
+    swapSizeGb: setting({
+        schema: int(0, 64),
+        default: (c) => BY_PROFILE[c.profile].swapSizeGb,
+        defaultText: "`8` errors-only, `16` feature-complete",
+        description: "swap file on the data volume (which keeps 20 GB beside it for Sentry); `0` disables",
+    }),
+    dockerAddressPool: setting({
+        schema: z.string().superRefine(check(cidrProblem)),
+        default: "10.250.0.0/16",
+        description: "Docker's default-address-pools base; must not overlap the VPC or your LAN",
+    }),
+    checkUpgradePath: setting({
+        schema: z.boolean(),
+        default: true,
+        description: "refuse at preview an upgrade that skips a self-hosted hard stop (reads this stack's previous `sentryVersion` output)",
+    }),
+    sshPublicKeys: setting({
+        schema: z.array(z.string().superRefine(check(sshPublicKeyProblem))),
+        default: [],
+        fix: "paste the one-line content of your ~/.ssh/id_ed25519.pub",
+        description: "extra OpenSSH public keys for humans",
+    }),
+    instanceType: setting({
+        schema: pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type name"),
+        scope: "aws",
+        default: (c) => BY_PROFILE[c.profile].instanceType,
+        defaultText: "`c7i.xlarge` (4 vCPU / 8 GiB) errors-only, `m7i.xlarge` (4 vCPU / 16 GiB) feature-complete",
+        description: "EC2 instance type; checked against the profile with AWS at preview",
+    }),
+    amiId: setting({
+        schema: pattern(/^ami-[0-9a-f]{8,17}$/, "is not an AMI id"),
+        scope: "aws",
+        defaultText: "newest Ubuntu 24.04 LTS at first deploy",
+        fix: "pulumi config rm sentry:amiId to use the current Ubuntu 24.04 image",
+        description: "pin an AMI; unset, a newer upstream AMI never replaces the host",
+    }),
+    rootVolumeSizeGb: setting({
+        schema: int(12, 200),
+        scope: "aws",
+        default: 20,
+        description: "OS disk in GB (encrypted gp3; Sentry's data is on the data volume)",
+    }),
+    dataVolumeSizeGb: setting({
+        schema: z.number().int().superRefine(check(dataVolumeSizeProblem)),
+        scope: "aws",
+        rangeText: `${MIN_DATA_VOLUME_GB}-${MAX_GP3_GB}`,
+        default: (c) => BY_PROFILE[c.profile].dataVolumeSizeGb,
+        defaultText: "`60` errors-only, `200` feature-complete",
+        description: "data disk in GB (encrypted gp3)",
+    }),
+    dataVolumeIops: setting({
+        schema: z.number().int(),
+        scope: "aws",
+        rangeText: "3000-16000, <= 500 per GB",
+        default: 3000,
+        fix: "leave dataVolumeIops at 3000 and dataVolumeThroughput at 125 (gp3's included baseline) unless you measured a need",
+        description: "gp3 IOPS (3000 is included in the price)",
+    }),
+    dataVolumeThroughput: setting({
+        schema: z.number().int(),
+        scope: "aws",
+        rangeText: "125-1000 MB/s, <= IOPS / 4",
+        default: 125,
+        fix: "leave dataVolumeIops at 3000 and dataVolumeThroughput at 125 (gp3's included baseline) unless you measured a need",
+        description: "gp3 throughput in MB/s (125 is included in the price)",
+    }),
+    webCidrs: setting({
+        schema: z.array(z.string().superRefine(check(cidrProblem))),
+        scope: "aws",
+        required: "nobody could reach Sentry's web port",
+        fix: 'list the networks your users and applications send from, e.g. sentry:webCidrs: ["<your office>/24"] (0.0.0.0/0 only if Sentry must be public)',
+        placeholder: "network",
+        description: "who may reach the web port (users and the applications that send events); `0.0.0.0/0` only if Sentry must be public",
+    }),
+    adminSshCidrs: setting({
+        schema: z.array(z.string()).superRefine(check(sshCidrsProblem)),
+        scope: "aws",
+        required: "Pulumi provisions the host over SSH, so the machine running `pulumi up` must be allowed",
+        fix: 'list your public IP (curl -s https://checkip.amazonaws.com), e.g. sentry:adminSshCidrs: ["<your IP>/32"]',
+        placeholder: "network",
+        description: "who may SSH (must include where `pulumi up` runs); never `0.0.0.0/0` or `::/0`",
+    }),
+    vpcId: setting({
+        schema: pattern(/^vpc-[0-9a-f]{8,17}$/, "is not a VPC id"),
+        scope: "aws",
+        fix: "pulumi config set sentry:vpcId vpc-0123456789abcdef0",
+        description: "use this existing VPC (with subnetId) instead of creating one",
+    }),
+    subnetId: setting({
+        schema: pattern(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet id"),
+        scope: "aws",
+        fix: "pulumi config set sentry:subnetId subnet-0123456789abcdef0",
+        description: "public subnet of vpcId to place the host in",
+    }),
+    vpcCidr: setting({
+        schema: z.string().superRefine(check((v: string) => cidrProblem(v) ?? (v.includes(":") ? "must be IPv4" : undefined))),
+        scope: "aws",
+        default: "10.42.0.0/16",
+        description: "CIDR of the VPC this program creates",
+    }),
+    subnetCidr: setting({
+        schema: z.string().superRefine(check(cidrProblem)),
+        scope: "aws",
+        default: (c) => c.vpcCidr.replace(/\/\d+$/, "/24"),
+        defaultText: "the first `/24` of vpcCidr",
+        description: "CIDR of the public subnet the host is in",
+    }),
+    availabilityZone: setting({
+        schema: pattern(/^[a-z]{2}(-[a-z]+)+-\d[a-z0-9-]*[a-z]$/, "is not an availability zone name"),
+        scope: "aws",
+        defaultText: "the region's first available AZ",
+        description: "AZ of the host and its data volume (in `aws:region`)",
+    }),
+    snapshotRetentionDays: setting({
+        schema: int(0, 365),
+        scope: "aws",
+        default: 7,
+        description: "daily data-volume snapshots kept (Data Lifecycle Manager); `0` disables",
+    }),
+    flowLogRetentionDays: setting({
+        schema: z.literal(LOG_RETENTION_DAYS),
+        scope: "aws",
+        default: 30,
+        description: "VPC flow log retention in days (the values CloudWatch Logs accepts)",
+    }),
+    existingHost: setting({
+        schema: z
+            .object({
+                address: pattern(/^[A-Za-z0-9.:-]+$/, "must be the server's address or DNS name"),
+                port: int(1, 65535).default(22),
+                user: pattern(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Unix user name").default("ubuntu"),
+                dataDir: z
+                    .string()
+                    .superRefine(check((v: string) => (isDataDir(v) ? undefined : "must be an absolute directory other than /")))
+                    .default("/data"),
+                dataDevice: pattern(/^\/dev\/[A-Za-z0-9/_.-]+$/, "must be a block device path under /dev").optional(),
+            })
+            .strict(),
+        scope: "existing",
+        required: "the server's address is required",
+        fix: (_c, field = "address") =>
+            `pulumi config set --path sentry:existingHost.${field} ${{ address: "sentry.internal.your-company.com", port: "22", user: "ubuntu", dataDir: "/data", dataDevice: "/dev/disk/by-id/<your-disk>" }[field] ?? "<value>"}`,
+        description: "`{address, port (22), user (ubuntu), dataDir (/data), dataDevice}` of [your own server](#your-own-server)",
+    }),
+    existingHostPrivateKey: setting({
+        schema: z.string().min(1),
+        scope: "existing",
+        secret: true,
+        required: "the SSH private key for the server is required, as a secret",
+        fix: "pulumi config set --secret sentry:existingHostPrivateKey < ~/.ssh/id_ed25519",
+        description: "SSH private key for existingHost.user",
+    }),
+} satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = z.output<(typeof SETTINGS)[K]["schema"]>;
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/** `sentry:<key>`. */
+export const fullKey = (k: string): string => `${PROJECT}:${k}`;
+
+/** The one setting outside the project's namespace: the AWS provider's region. */
+export const AWS_REGION_KEY = "aws:region";
+export const AWS_REGION_DESCRIPTION = "AWS region: one of @pulumi/aws's `Region` values (China `cn-*` and GovCloud `us-gov-*` included)";
+
+/** The JSON Schema view of a setting's type (what its raw value is decoded as, and its range). */
+export function jsonSchemaOf(s: Setting): { type?: string; minimum?: number; maximum?: number; enum?: unknown[]; pattern?: string } {
+    return z.toJSONSchema(s.schema, { io: "input", unrepresentable: "any" }) as { type?: string };
+}
+
+/** A setting's default for this context, or undefined when it has none. */
+export function defaultOf<K extends SettingKey>(k: K, ctx: DefaultContext): SettingValue<K> | undefined {
+    const d = (SETTINGS[k] as Setting).default;
+    return (typeof d === "function" ? (d as (c: DefaultContext) => unknown)(ctx) : d) as SettingValue<K> | undefined;
+}
+
+/** The fix shown for a bad value of `k` (or of its `field`). */
+export function fixOf(k: SettingKey, ctx: DefaultContext, field?: string): string {
+    const s = SETTINGS[k] as Setting;
+    if (typeof s.fix === "function") {
+        return s.fix(ctx, field);
+    }
+    if (s.fix !== undefined) {
+        return s.fix;
+    }
+    const d = defaultOf(k, ctx);
+    return `pulumi config set ${fullKey(k)} ${typeof d === "string" ? d : JSON.stringify(d)}`;
+}

@@ -1,0 +1,145 @@
+// npm run docs [-- --check]
+// Writes what is generated from the one schema of settings (settings.ts) between markers:
+// README.md's configuration reference and Pulumi.yaml's `config:` block. With --check, writes
+// nothing and fails when either is stale (test/unit/project.test.ts checks the same).
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { AWS_REGION_DESCRIPTION, AWS_REGION_KEY, fullKey, jsonSchemaOf, Setting, SETTING_KEYS, SETTINGS } from "../settings";
+
+const ROOT = path.resolve(__dirname, "..");
+
+const README_MARKERS = {
+    begin: "<!-- BEGIN settings: generated from settings.ts by `npm run docs`; edit settings.ts, not this table -->",
+    end: "<!-- END settings -->",
+};
+const PROJECT_MARKERS = {
+    begin: "# BEGIN config: generated from settings.ts by `npm run docs`; edit settings.ts, not this block",
+    end: "# END config",
+};
+
+const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
+
+/** A setting's type and range, as its schema declares them. */
+function typeText(s: Setting): string {
+    const json = jsonSchemaOf(s);
+    if (json.enum) {
+        return json.enum.map(code).join(", ");
+    }
+    const range = json.minimum !== undefined && json.maximum !== undefined && json.maximum < Number.MAX_SAFE_INTEGER ? ` ${json.minimum}-${json.maximum}` : "";
+    const base = { integer: `integer${range}`, boolean: "boolean", array: "list of strings", object: "object" }[json.type ?? ""] ?? "string";
+    return s.rangeText ? `${base} ${s.rangeText}` : base;
+}
+
+function scopeText(s: Setting): string {
+    return s.scope === "aws" ? "placement `aws`" : s.scope === "existing" ? "placement `existing`" : "";
+}
+
+function defaultText(s: Setting): string {
+    if (s.required !== undefined) {
+        return `(required${s.scope && s.scope !== "any" ? ` with ${scopeText(s)}` : ""}${s.secret ? ", secret" : ""})`;
+    }
+    if (s.defaultText !== undefined) {
+        return s.defaultText;
+    }
+    if (s.default !== undefined && typeof s.default !== "function") {
+        return code(s.default);
+    }
+    return "unset";
+}
+
+/** README.md's table: one row per setting, aws:region first. */
+function renderReference(): string {
+    const rows = [
+        "| key | type | default | meaning |",
+        "| --- | --- | --- | --- |",
+        `| \`${AWS_REGION_KEY}\` | string | (required with placement \`aws\`) | ${AWS_REGION_DESCRIPTION} |`,
+        ...SETTING_KEYS.map((k) => {
+            const s = SETTINGS[k] as Setting;
+            const scope = s.scope && s.scope !== "any" ? `${scopeText(s)}: ` : "";
+            return `| \`${k}\` | ${typeText(s).replace(/\|/g, "\\|")} | ${defaultText(s)} | ${scope}${s.description}${s.secret ? " (a secret: `pulumi config set --secret`)" : ""} |`;
+        }),
+    ];
+    return rows.join("\n");
+}
+
+/** Markdown to the plain text of a YAML description or comment. */
+function plain(text: string): string {
+    return text.replace(/\[([^\]]+)\]\([^)]+\)/g, "$1").replace(/`/g, "");
+}
+
+/**
+ * Pulumi.yaml's `config:` block. The engine treats a declared key without a default as
+ * required, so only keys with a fixed default and the keys every stack must set are
+ * declared; the rest (derived defaults, one placement's keys, lists) are listed as comments.
+ */
+function renderProjectConfig(): string {
+    const declared: Record<string, Record<string, unknown>> = {};
+    const comments: string[] = [];
+    for (const k of SETTING_KEYS) {
+        const s = SETTINGS[k] as Setting;
+        const json = jsonSchemaOf(s);
+        const type = json.type === "number" ? "integer" : json.type;
+        const fixed = s.default !== undefined && typeof s.default !== "function" && (type === "string" || type === "integer" || type === "boolean");
+        const everyStack = s.required !== undefined && (s.scope ?? "any") === "any";
+        if (fixed || everyStack) {
+            declared[fullKey(k)] = {
+                type,
+                ...(s.secret ? { secret: true } : {}),
+                description: plain(s.description),
+                ...(fixed ? { default: s.default } : {}),
+            };
+        } else {
+            const scope = s.scope && s.scope !== "any" ? `${plain(scopeText(s))}: ` : "";
+            const dflt = s.required !== undefined ? `. Required${s.secret ? " (a secret)" : ""}` : defaultText(s) === "unset" ? "" : `. Default: ${plain(defaultText(s))}`;
+            comments.push(`#   ${fullKey(k)}: ${scope}${plain(s.description)}${dflt}`);
+        }
+    }
+    const body = stringify({ config: declared }, { lineWidth: 0 }).trimEnd().split("\n");
+    return [
+        body[0],
+        "  # Declared: keys with a fixed default, and the ones every stack must set (the engine treats a",
+        "  # declared key without a default as required). The others, read and validated by config.ts:",
+        ...comments.map((c) => `  ${c}`),
+        ...body.slice(1),
+    ].join("\n");
+}
+
+/** `text` with what lies between the markers replaced by `content`. */
+export function replaceBetween(text: string, markers: { begin: string; end: string }, content: string): string {
+    const begin = text.indexOf(markers.begin);
+    const end = text.indexOf(markers.end);
+    if (begin < 0 || end < begin) {
+        throw new Error(`markers not found: ${markers.begin} ... ${markers.end}`);
+    }
+    return `${text.slice(0, begin + markers.begin.length)}\n${content}\n${text.slice(end)}`;
+}
+
+export const GENERATED = [
+    { file: "README.md", markers: README_MARKERS, render: renderReference },
+    { file: "Pulumi.yaml", markers: PROJECT_MARKERS, render: renderProjectConfig },
+];
+
+function main(): number {
+    const check = process.argv.includes("--check");
+    let stale = 0;
+    for (const g of GENERATED) {
+        const file = path.join(ROOT, g.file);
+        const text = fs.readFileSync(file, "utf8");
+        const updated = replaceBetween(text, g.markers, g.render());
+        if (updated !== text) {
+            stale++;
+            if (check) {
+                console.error(`${g.file} is stale: run npm run docs`);
+            } else {
+                fs.writeFileSync(file, updated);
+                console.log(`wrote ${g.file}`);
+            }
+        }
+    }
+    return check && stale > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+    process.exitCode = main();
+}
