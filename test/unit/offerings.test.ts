@@ -6,7 +6,9 @@ import { planStack, readStackConfig } from "../../tools/planner";
 
 function plan(offerings: Record<string, string[]>, overrides: Record<string, unknown> = {}) {
     return planStack("staging", {
-        config: { ...readStackConfig("staging"), "sentry:adminPassword": "offerings-test-password-0123", ...overrides },
+        config: { ...readStackConfig("staging"), ...overrides },
+        secrets: { "sentry:adminPassword": "offerings-test-password-0123" },
+        allowPlaceholders: true,
         mocks: { offerings },
     });
 }
