@@ -9,6 +9,7 @@ import {
     cidrProblem,
     cidrsOverlap,
     dataVolumeSizeProblem,
+    duplicateCidrsProblem,
     emailProblem,
     gp3PerformanceProblem,
     isDataDir,
@@ -384,11 +385,13 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, defaults: ProfileDef
     for (const c of webCidrs) {
         r.check("webCidrs", c, cidrProblem(c), "use CIDR notation such as 203.0.113.0/24");
     }
+    r.check("webCidrs", webCidrs, duplicateCidrsProblem(webCidrs), "list each network once: drop the entries named");
     const adminSshCidrs = r.list("adminSshCidrs");
     if (adminSshCidrs.length === 0) {
         r.fail("adminSshCidrs", "[]", "Pulumi provisions the host over SSH, so the machine running `pulumi up` must be allowed", "list your public IP, e.g. sentry:adminSshCidrs: [\"198.51.100.7/32\"] (curl -s https://checkip.amazonaws.com)");
     } else {
         r.check("adminSshCidrs", adminSshCidrs, sshCidrsProblem(adminSshCidrs), "list only the addresses you administer from, e.g. 198.51.100.7/32");
+        r.check("adminSshCidrs", adminSshCidrs, duplicateCidrsProblem(adminSshCidrs), "list each network once: drop the entries named");
     }
 
     const vpcId = r.string("vpcId");

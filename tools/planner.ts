@@ -34,6 +34,12 @@ export interface PlanOptions {
      * so a test can check both that a value is secret and what it holds.
      */
     revealSecrets?: boolean;
+    /**
+     * Accept the committed stack files' documentation-range placeholders (198.51.100.0/24,
+     * example.com) that the loader otherwise refuses (`npm run plan -- --allow-placeholders`).
+     * Its effect belongs to the loader's placeholder check, which the settings change adds.
+     */
+    allowPlaceholders?: boolean;
     /** Tune what the mock AWS answers (previous outputs, extra instance types). */
     mocks?: Omit<MockOptions, "region">;
 }
