@@ -7,7 +7,7 @@ import { planStack, readStackConfig } from "../../tools/planner";
 const PASSWORD = "policy-test-password-0123456789";
 
 function plan(stack: string, overrides: Record<string, unknown> = {}) {
-    return planStack(stack, { config: { ...readStackConfig(stack), "sentry:adminPassword": PASSWORD, ...overrides } });
+    return planStack(stack, { config: { ...readStackConfig(stack), "sentry:adminPassword": PASSWORD, ...overrides }, allowPlaceholders: true });
 }
 
 describe("the committed stacks comply", () => {

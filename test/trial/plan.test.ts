@@ -10,7 +10,7 @@ const EXPIRES = "2026-11-27T12:00:00Z";
 
 async function trialPlan(name: string) {
     const config = { ...trialConfig(readStackConfig("staging"), EXPIRES), "sentry:adminPassword": "trial-test-password-0123456789" };
-    return planStack(name, { config });
+    return planStack(name, { config, allowPlaceholders: true });
 }
 
 describe("a trial stack's offline plan", () => {
@@ -29,7 +29,7 @@ describe("a trial stack's offline plan", () => {
                 expect(tags.Stack).toBe("demo");
             }
         }
-        const staging = await planStack("staging", { config: { ...readStackConfig("staging"), "sentry:adminPassword": "x".repeat(24) } });
+        const staging = await planStack("staging", { config: { ...readStackConfig("staging"), "sentry:adminPassword": "x".repeat(24) }, allowPlaceholders: true });
         const stagingNames = new Set(staging.resources.map((r) => r.name));
         expect(plan.resources.filter((r) => stagingNames.has(r.name))).toEqual([]);
     });
