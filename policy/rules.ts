@@ -354,7 +354,7 @@ export function publicReach(resources: readonly PolicyResource[]): PublicReach[]
     }
     const buckets = new Map<string, Entry[]>();
     for (const resource of resources) {
-        for (const ing of ingressOf(resource)) {
+        for (const ing of knownIngressOf(resource)) {
             for (const protocol of portProtocols(ing)) {
                 const key = `${groupOf(resource)} ${protocol}`;
                 buckets.set(key, [...(buckets.get(key) ?? []), { resource, ing }]);
@@ -393,6 +393,22 @@ export function publicReach(resources: readonly PolicyResource[]): PublicReach[]
     }
     reachCache.set(resources, found);
     return found;
+}
+
+/**
+ * ingressOf, or nothing while a preview does not know the rule's ports or sources yet (they
+ * are known when the stack policies run again at the end of the update), so that one unknown
+ * rule does not stop the judgement of the others.
+ */
+function knownIngressOf(resource: PolicyResource): Ingress[] {
+    try {
+        return ingressOf(resource);
+    } catch (e) {
+        if (isUnknownValueError(e)) {
+            return [];
+        }
+        throw e;
+    }
 }
 
 /** The reaches a resource reports: those it is the first source of (one report per reach). */

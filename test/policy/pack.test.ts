@@ -121,6 +121,20 @@ describe("policy pack adapter", () => {
         expect(reports).toEqual([[expect.stringMatching(/^sentry-staging-ssh-0: 0\.0\.0\.0\/1 .* and 128\.0\.0\.0\/1 .* together may reach port 22/), urnOf("staging", type, "sentry-staging-ssh-0")]]);
     });
 
+    it("judges the other rules of a group when one rule's source is unknown during preview", async () => {
+        const args = stackArgs(stackPlan("staging", { sshCidrs: ["0.0.0.0/1", "128.0.0.0/1", "198.51.100.9/32"] }));
+        const pending = args.resources.find((r) => r.name === "sentry-staging-ssh-2")!;
+        pending.props = new Proxy(pending.props, {
+            get(target, key) {
+                if (key === "cidrIpv4") {
+                    throw Object.assign(new Error("unknown"), { unknownTypeSentinel: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
+                }
+                return Reflect.get(target, key);
+            },
+        });
+        expect((await runStack("no-public-admin-ingress", args)).map(([m]) => m)).toEqual([expect.stringMatching(/^sentry-staging-ssh-0: .* together may reach port 22/)]);
+    });
+
     it("runs stack rules over every resource and reports against the offending URN", async () => {
         const plan = stackPlan("staging");
         const reports = await runStack("vpc-flow-logs", stackArgs({ ...plan, resources: plan.resources.filter((r) => r.type !== "aws:ec2/flowLog:FlowLog") }));
