@@ -11,6 +11,7 @@ import { defaultEnvironment, ENVIRONMENTS, Environment, PROJECT } from "./compon
 import {
     cidrProblem,
     dataVolumeSizeProblem,
+    duplicateCidrsProblem,
     emailProblem,
     isDataDir,
     isIsoUtc,
@@ -268,7 +269,7 @@ export const SETTINGS = {
         description: "gp3 throughput in MB/s (125 is included in the price)",
     }),
     webCidrs: setting({
-        schema: z.array(z.string().superRefine(check(cidrProblem))),
+        schema: z.array(z.string().superRefine(check(cidrProblem))).superRefine(check(duplicateCidrsProblem)),
         scope: "aws",
         required: "nobody could reach Sentry's web port",
         fix: 'list the networks your users and applications send from, e.g. sentry:webCidrs: ["<your office>/24"] (0.0.0.0/0 only if Sentry must be public)',
@@ -276,7 +277,7 @@ export const SETTINGS = {
         description: "who may reach the web port (users and the applications that send events); `0.0.0.0/0` only if Sentry must be public",
     }),
     adminSshCidrs: setting({
-        schema: z.array(z.string()).superRefine(check(sshCidrsProblem)),
+        schema: z.array(z.string()).superRefine(check((cidrs: string[]) => sshCidrsProblem(cidrs) ?? duplicateCidrsProblem(cidrs))),
         scope: "aws",
         required: "Pulumi provisions the host over SSH, so the machine running `pulumi up` must be allowed",
         fix: 'list your public IP (curl -s https://checkip.amazonaws.com), e.g. sentry:adminSshCidrs: ["<your IP>/32"]',

@@ -1,67 +1,205 @@
 // Pure validators shared by the config loader (which names the config key) and the
 // components (which name the argument). Each returns a problem description, or
 // undefined when the value is fine, so callers can collect every problem at once.
+import * as ipaddr from "ipaddr.js";
 
 export type Problem = string | undefined;
 
-const IPV4_OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`);
+// ---------------------------------------------------------------------------------------
+// CIDR blocks. ipaddr.js parses both families and carries IANA's special-purpose ranges; the
+// set arithmetic below works on the numeric ranges it yields: a block is an inclusive
+// [first, last] range of addresses of one family.
 
-interface ParsedCidr {
-    family: 4 | 6;
-    /** Network address as a bigint, host bits cleared. */
-    network: bigint;
-    prefix: number;
+type Family = 4 | 6;
+type Range = readonly [first: bigint, last: bigint];
+
+interface Block {
+    family: Family;
+    range: Range;
 }
 
-function ipv4ToBigInt(ip: string): bigint {
-    return ip.split(".").reduce((acc, octet) => (acc << 8n) + BigInt(Number(octet)), 0n);
+const WIDTH: Record<Family, number> = { 4: 32, 6: 128 };
+
+function toBigInt(bytes: readonly number[]): bigint {
+    return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
 }
 
-function ipv6ToBigInt(ip: string): bigint | undefined {
-    if (!/^[0-9a-fA-F:]+$/.test(ip) || ip.split("::").length > 2) {
-        return undefined;
-    }
-    const [head, tail] = ip.includes("::") ? ip.split("::") : [ip, undefined];
-    const headParts = head ? head.split(":") : [];
-    const tailParts = tail ? tail.split(":") : [];
-    const missing = 8 - headParts.length - tailParts.length;
-    if ((tail === undefined && missing !== 0) || missing < 0) {
-        return undefined;
-    }
-    const parts = [...headParts, ...Array(tail === undefined ? 0 : missing).fill("0"), ...tailParts];
-    if (parts.length !== 8 || parts.some((p) => !/^[0-9a-fA-F]{1,4}$/.test(p))) {
-        return undefined;
-    }
-    return parts.reduce((acc, p) => (acc << 16n) + BigInt(parseInt(p, 16)), 0n);
+function blockOf(address: ipaddr.IPv4 | ipaddr.IPv6, prefix: number): Block {
+    const family: Family = address.kind() === "ipv4" ? 4 : 6;
+    const hostMask = (1n << BigInt(WIDTH[family] - prefix)) - 1n;
+    const first = toBigInt(address.toByteArray()) & ~hostMask;
+    return { family, range: [first, first | hostMask] };
 }
 
-/** Parses an IPv4 or IPv6 CIDR; undefined when malformed. Host bits must be zero. */
-function parseCidr(value: string): ParsedCidr | undefined {
-    const match = /^([^/]+)\/(\d{1,3})$/.exec(value);
+/**
+ * Parses an IPv4 or IPv6 CIDR; undefined when malformed. IPv4 takes four decimal parts (not
+ * "10.1/16" or octal), IPv6 no zone, and the host bits must be zero.
+ */
+function parseCidr(value: string): Block | undefined {
+    const match = /^([^/%\s]+)\/(0|[1-9]\d{0,2})$/.exec(value);
     if (!match) {
         return undefined;
     }
-    const [, address, prefixText] = match;
+    const [, text, prefixText] = match;
     const prefix = Number(prefixText);
-    let family: 4 | 6;
-    let bits: bigint | undefined;
-    if (IPV4.test(address)) {
-        family = 4;
-        bits = ipv4ToBigInt(address);
-    } else {
-        family = 6;
-        bits = ipv6ToBigInt(address);
-    }
-    const width = family === 4 ? 32 : 128;
-    if (bits === undefined || prefix > width) {
+    const address = ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : ipaddr.IPv6.isValid(text) ? ipaddr.IPv6.parse(text) : undefined;
+    if (!address || prefix > WIDTH[address.kind() === "ipv4" ? 4 : 6]) {
         return undefined;
     }
-    const hostMask = (1n << BigInt(width - prefix)) - 1n;
-    if ((bits & hostMask) !== 0n) {
-        return undefined;
+    const block = blockOf(address, prefix);
+    return block.range[0] === toBigInt(address.toByteArray()) ? block : undefined;
+}
+
+/** Sorted, with overlapping and adjacent ranges joined. */
+function merge(ranges: readonly Range[]): Range[] {
+    const sorted = [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const out: [bigint, bigint][] = [];
+    for (const [first, last] of sorted) {
+        const prev = out[out.length - 1];
+        if (prev && first <= prev[1] + 1n) {
+            prev[1] = last > prev[1] ? last : prev[1];
+        } else {
+            out.push([first, last]);
+        }
     }
-    return { family, network: bits, prefix };
+    return out;
+}
+
+/** The addresses in both. */
+function intersect(a: readonly Range[], b: readonly Range[]): Range[] {
+    const out: Range[] = [];
+    for (const [af, al] of a) {
+        for (const [bf, bl] of b) {
+            const first = af > bf ? af : bf;
+            const last = al < bl ? al : bl;
+            if (first <= last) {
+                out.push([first, last]);
+            }
+        }
+    }
+    return merge(out);
+}
+
+/** The addresses of `a` outside `holes`. */
+function subtract(a: readonly Range[], holes: readonly Range[]): Range[] {
+    let rest: Range[] = [...a];
+    for (const [hf, hl] of holes) {
+        rest = rest.flatMap(([f, l]): Range[] => {
+            if (hl < f || hf > l) {
+                return [[f, l]];
+            }
+            const below: Range[] = hf > f ? [[f, hf - 1n]] : [];
+            const above: Range[] = hl < l ? [[hl + 1n, l]] : [];
+            return [...below, ...above];
+        });
+    }
+    return rest;
+}
+
+function size(ranges: readonly Range[]): bigint {
+    return ranges.reduce((sum, [f, l]) => sum + (l - f + 1n), 0n);
+}
+
+type SpecialRangeTable = Record<string, [ipaddr.IPv4 | ipaddr.IPv6, number] | [ipaddr.IPv4 | ipaddr.IPv6, number][]>;
+
+/** ipaddr.js's table of IANA special-purpose ranges (the one its range() classifies by). */
+function specialRanges(family: Family, include: (name: string) => boolean = () => true): Range[] {
+    const table = (family === 4 ? ipaddr.IPv4.prototype : ipaddr.IPv6.prototype) as unknown as { SpecialRanges: SpecialRangeTable };
+    const ranges: Range[] = [];
+    for (const [name, entry] of Object.entries(table.SpecialRanges)) {
+        if (include(name)) {
+            const list = (Array.isArray(entry[0]) ? entry : [entry]) as [ipaddr.IPv4 | ipaddr.IPv6, number][];
+            ranges.push(...list.map(([address, prefix]) => blockOf(address, prefix).range));
+        }
+    }
+    return merge(ranges);
+}
+
+/** IPv6 transition prefixes that carry real internet hosts (tunnelled IPv4 ones). */
+const IPV6_TUNNELS = ["6to4", "teredo"];
+const IPV6_GLOBAL_UNICAST: Range = [0x2000n << 112n, (0x4000n << 112n) - 1n]; // 2000::/3
+
+/**
+ * The public address space: the addresses a host on the internet sends from. IPv4: all but
+ * IANA's special-purpose ranges (private, shared/CGNAT, loopback, link-local, documentation,
+ * benchmarking, multicast, reserved...). IPv6: global unicast (2000::/3, the only part IANA
+ * allocates) but its special-purpose ranges, except 6to4 and Teredo, which are real hosts.
+ */
+const PUBLIC: Record<Family, Range[]> = {
+    4: subtract([[0n, (1n << 32n) - 1n]], specialRanges(4)),
+    6: merge([...subtract([IPV6_GLOBAL_UNICAST], specialRanges(6)), ...specialRanges(6, (name) => IPV6_TUNNELS.includes(name))]),
+};
+
+/**
+ * "Open to the internet": a set of CIDRs that together covers MORE public addresses of one
+ * family than one /8 (IPv4, 16,777,216 addresses) or one /32 (IPv6). A /8 is the largest
+ * block ever assigned to one organisation as its own network (the old class A) and a /32 is
+ * an ISP's whole allocation, so an allow-list larger than that can only be other people's
+ * networks - the internet, however it is split (0.0.0.0/1 + 128.0.0.0/1, sixteen /4s...).
+ * Private and reserved ranges do not count: 10.0.0.0/8 behind a VPN is not the internet.
+ */
+export const INTERNET_BOUND: Readonly<Record<Family, { addresses: bigint; block: string }>> = {
+    4: { addresses: 1n << 24n, block: "/8" },
+    6: { addresses: 1n << 96n, block: "/32" },
+};
+
+export interface InternetExposure {
+    family: Family;
+    /** The CIDRs (as given, in their order) that open it: dropping them all closes it. */
+    cidrs: string[];
+    /** Public addresses they cover together. */
+    publicAddresses: bigint;
+    /** They cover every public address of the family. */
+    wholeInternet: boolean;
+}
+
+/**
+ * Per family, whether the CIDRs together are open to the internet (INTERNET_BOUND) and which
+ * of them make it so: the widest first, as few as open it, and again among the rest until what
+ * remains is closed - so that one message names every entry to drop. Malformed entries are
+ * ignored (cidrProblem reports them).
+ */
+export function internetExposures(cidrs: readonly string[]): InternetExposure[] {
+    const exposures: InternetExposure[] = [];
+    for (const family of [4, 6] as const) {
+        const publicSpace = PUBLIC[family];
+        const covered = (ranges: readonly Range[]) => size(intersect(merge(ranges), publicSpace));
+        let rest = cidrs
+            .map((cidr, index) => ({ cidr, index, block: parseCidr(cidr.trim()) }))
+            .filter((p) => p.block?.family === family)
+            .map((p) => ({ cidr: p.cidr, index: p.index, range: p.block!.range, own: covered([p.block!.range]) }))
+            .filter((p) => p.own > 0n)
+            .sort((a, b) => (a.own > b.own ? -1 : a.own < b.own ? 1 : a.index - b.index));
+        const named: typeof rest = [];
+        for (;;) {
+            const n = rest.findIndex((_, i) => covered(rest.slice(0, i + 1).map((p) => p.range)) > INTERNET_BOUND[family].addresses);
+            if (n < 0) {
+                break;
+            }
+            named.push(...rest.slice(0, n + 1));
+            rest = rest.slice(n + 1);
+        }
+        if (named.length > 0) {
+            const publicAddresses = covered(named.map((p) => p.range));
+            named.sort((a, b) => a.index - b.index);
+            exposures.push({ family, cidrs: named.map((p) => p.cidr), publicAddresses, wholeInternet: publicAddresses === size(publicSpace) });
+        }
+    }
+    return exposures;
+}
+
+/** "the whole internet", or how much of it, for messages. */
+export function exposureText(e: InternetExposure): string {
+    if (e.wholeInternet) {
+        return "the whole internet";
+    }
+    const bound = INTERNET_BOUND[e.family];
+    return `the internet (${e.publicAddresses.toLocaleString("en-US")} public IPv${e.family} addresses, more than the ${bound.addresses.toLocaleString("en-US")} of a ${bound.block})`;
+}
+
+/** One CIDR that is open to the internet by itself (0.0.0.0/0, ::/0, 0.0.0.0/1...). */
+export function isOpenToWorld(cidr: string): boolean {
+    return internetExposures([cidr]).length > 0;
 }
 
 export function cidrProblem(value: string): Problem {
@@ -71,46 +209,65 @@ export function cidrProblem(value: string): Problem {
     return `"${value}" is not a valid CIDR block (expected e.g. 203.0.113.7/32 or 2001:db8::/64, with the host bits zero)`;
 }
 
-/** 0.0.0.0/0, ::/0 and any other spelling of "every address", even one that would not parse. */
-export function isOpenToWorld(cidr: string): boolean {
-    return /\/0$/.test(cidr.trim());
-}
-
-/** An ISO 8601 UTC time to the minute or second (no fractions), as sentry:expiresAt takes it. */
-export function isIsoUtc(value: string): boolean {
-    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(value) && !Number.isNaN(Date.parse(value));
-}
-
-/** Whether two blocks of the same family overlap: they agree on the shorter prefix. */
-function sameFamilyOverlap(x: ParsedCidr, y: ParsedCidr): boolean {
-    const width = x.family === 4 ? 32 : 128;
-    const shift = BigInt(width - Math.min(x.prefix, y.prefix));
-    return x.network >> shift === y.network >> shift;
+function sameFamily(a: string, b: string): [Range, Range] | undefined {
+    const x = parseCidr(a);
+    const y = parseCidr(b);
+    return x && y && x.family === y.family ? [x.range, y.range] : undefined;
 }
 
 export function cidrsOverlap(a: string, b: string): boolean {
-    const x = parseCidr(a);
-    const y = parseCidr(b);
-    return !!x && !!y && x.family === y.family && sameFamilyOverlap(x, y);
+    const pair = sameFamily(a, b);
+    return !!pair && pair[0][0] <= pair[1][1] && pair[1][0] <= pair[0][1];
 }
 
 /** True when `inner` lies entirely within `outer`. */
 export function cidrContains(outer: string, inner: string): boolean {
-    const o = parseCidr(outer);
-    const i = parseCidr(inner);
-    return !!o && !!i && o.family === i.family && i.prefix >= o.prefix && sameFamilyOverlap(o, i);
+    const pair = sameFamily(outer, inner);
+    return !!pair && pair[0][0] <= pair[1][0] && pair[1][1] <= pair[0][1];
 }
+
+const quoted = (cidrs: readonly string[]) => cidrs.map((c) => `"${c}"`).join(", ");
 
 export function sshCidrsProblem(cidrs: readonly string[]): Problem {
     const bad = cidrs.map(cidrProblem).find((p) => p !== undefined);
     if (bad) {
         return bad;
     }
-    const open = cidrs.find(isOpenToWorld);
-    if (open) {
-        return `"${open}" opens SSH to the whole internet (Security Hub EC2.13, CIS 5.2); list your own addresses instead, e.g. your public IP as x.x.x.x/32`;
+    const open = internetExposures(cidrs).map((e) => `${quoted(e.cidrs)} ${e.cidrs.length > 1 ? "together open" : "opens"} SSH to ${exposureText(e)}`);
+    if (open.length > 0) {
+        return `${open.join("; ")} (Security Hub EC2.13, CIS 5.2); list your own addresses instead, e.g. your public IP as x.x.x.x/32`;
     }
     return undefined;
+}
+
+/**
+ * A list of CIDRs in which an entry repeats another (after normalising: "2001:DB8::/32" is
+ * "2001:db8::/32") or lies inside another. Each entry becomes its own security-group rule:
+ * AWS refuses a repeated one at `pulumi up`, and a contained one only hides what was meant.
+ */
+export function duplicateCidrsProblem(cidrs: readonly string[]): Problem {
+    const found: string[] = [];
+    cidrs.forEach((b, j) => {
+        const outer = cidrs.slice(0, j).find((a) => cidrContains(a, b) || cidrContains(b, a));
+        if (outer === undefined) {
+            return;
+        }
+        if (cidrContains(outer, b) && cidrContains(b, outer)) {
+            found.push(`"${b}" repeats "${outer}" (drop "${b}")`);
+        } else {
+            const [big, small] = cidrContains(outer, b) ? [outer, b] : [b, outer];
+            found.push(`"${small}" lies inside "${big}" (drop "${small}")`);
+        }
+    });
+    if (found.length === 0) {
+        return undefined;
+    }
+    return `${found.join("; ")}: each entry becomes its own security-group rule, and AWS refuses a rule that repeats another (InvalidPermission.Duplicate) at \`pulumi up\``;
+}
+
+/** An ISO 8601 UTC time to the minute or second (no fractions), as sentry:expiresAt takes it. */
+export function isIsoUtc(value: string): boolean {
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /** Self-hosted releases are calendar versions: YY.M.PATCH, e.g. 26.8.0. */

@@ -7,7 +7,7 @@
 // Nothing here imports @pulumi/policy or @pulumi/pulumi.
 import { KNOWN_INSTANCE_TYPES, SENTRY_PROFILES, SentryProfile, sizingProblem } from "../components/sizing";
 import { environmentProblem, PRODUCTION_STACK, PROJECT, STANDARD_TAG_KEYS } from "../components/tags";
-import { isIsoUtc, isOpenToWorld } from "../components/validation";
+import { exposureText, InternetExposure, internetExposures, isIsoUtc } from "../components/validation";
 import { POLICY_SETTINGS, PolicySettings } from "./settings";
 
 /**
@@ -308,30 +308,142 @@ function allPorts(ing: Ingress): boolean {
     return p === "-1" || p === "all" || ing.fromPort === undefined || ing.toPort === undefined || (ing.fromPort <= 0 && ing.toPort >= 65535) || ing.fromPort === -1;
 }
 
-function carriesPorts(ing: Ingress): boolean {
+/** The port-carrying protocols an entry lets through (ICMP and others have no ports). */
+function portProtocols(ing: Ingress): ("tcp" | "udp")[] {
     const p = ing.protocol.toLowerCase();
-    return ["-1", "all", "tcp", "udp", "6", "17"].includes(p);
+    if (p === "-1" || p === "all") {
+        return ["tcp", "udp"];
+    }
+    return p === "tcp" || p === "6" ? ["tcp"] : p === "udp" || p === "17" ? ["udp"] : [];
 }
 
-function covers(ing: Ingress, port: number): boolean {
-    if (!carriesPorts(ing)) {
-        return false;
-    }
-    if (allPorts(ing)) {
-        return true;
-    }
-    return ing.fromPort! <= port && port <= ing.toPort!;
+function portsOf(ing: Ingress): [number, number] {
+    return allPorts(ing) ? [0, 65535] : [ing.fromPort!, ing.toPort!];
 }
 
-function portText(ing: Ingress): string {
-    if (allPorts(ing)) {
+function portText(fromPort: number, toPort: number): string {
+    if (fromPort <= 0 && toPort >= 65535) {
         return "all ports";
     }
-    return ing.fromPort === ing.toPort ? `port ${ing.fromPort}` : `ports ${ing.fromPort}-${ing.toPort}`;
+    return fromPort === toPort ? `port ${fromPort}` : `ports ${fromPort}-${toPort}`;
 }
 
-function at(ing: Ingress): string {
-    return ing.where ? ` (${ing.where})` : "";
+/**
+ * The security group an entry opens. Inline rules belong to their own resource. Standalone
+ * rules name theirs by id; in a preview of a new stack the id is not known yet, and all such
+ * rules are judged as one group: this program has one security group per stack, and the
+ * mistake to avoid is passing a split that opens a port.
+ */
+function groupOf(r: PolicyResource): string {
+    if (r.type === T.securityGroup || r.type === T.defaultSecurityGroup) {
+        return `inline:${r.name}`;
+    }
+    return `group:${str(safeGet(r.inputs, "securityGroupId")) ?? "(known after deploy)"}`;
+}
+
+/** One ingress entry of one resource. */
+interface Entry {
+    resource: PolicyResource;
+    ing: Ingress;
+}
+
+/** A port range of one security group that the internet can reach, and who opens it. */
+export interface PublicReach {
+    fromPort: number;
+    toPort: number;
+    /** The entries whose CIDRs open it (plan order), with those CIDRs. */
+    sources: { entry: Entry; cidrs: string[] }[];
+    exposures: InternetExposure[];
+}
+
+const reachCache = new WeakMap<readonly PolicyResource[], PublicReach[]>();
+
+/**
+ * Every port range the internet can reach, judging each security group's ingress together:
+ * for each port, the CIDRs of every entry of the group (rule resources, inline rules) that
+ * carry it, as validation.ts's internetExposures judges a set. Adjacent ports opened by the
+ * same entries are reported as one range.
+ */
+export function publicReach(resources: readonly PolicyResource[]): PublicReach[] {
+    const cached = reachCache.get(resources);
+    if (cached) {
+        return cached;
+    }
+    const buckets = new Map<string, Entry[]>();
+    for (const resource of resources) {
+        for (const ing of knownIngressOf(resource)) {
+            for (const protocol of portProtocols(ing)) {
+                const key = `${groupOf(resource)} ${protocol}`;
+                buckets.set(key, [...(buckets.get(key) ?? []), { resource, ing }]);
+            }
+        }
+    }
+    const found: PublicReach[] = [];
+    const seen = new Set<string>();
+    for (const entries of buckets.values()) {
+        const bounds = [...new Set(entries.flatMap((e) => [portsOf(e.ing)[0], portsOf(e.ing)[1] + 1]))].sort((a, b) => a - b);
+        let open: (PublicReach & { key: string }) | undefined;
+        const flush = () => {
+            if (open && !seen.has(`${open.key} ${open.fromPort}-${open.toPort}`)) {
+                seen.add(`${open.key} ${open.fromPort}-${open.toPort}`);
+                found.push({ fromPort: open.fromPort, toPort: open.toPort, sources: open.sources, exposures: open.exposures });
+            }
+            open = undefined;
+        };
+        for (let n = 0; n + 1 < bounds.length; n++) {
+            const [fromPort, toPort] = [bounds[n], bounds[n + 1] - 1];
+            const reaching = entries.filter((e) => portsOf(e.ing)[0] <= fromPort && toPort <= portsOf(e.ing)[1]);
+            const exposures = internetExposures(reaching.flatMap((e) => e.ing.cidrs));
+            const opening = new Set(exposures.flatMap((x) => x.cidrs));
+            const sources = reaching.map((entry) => ({ entry, cidrs: entry.ing.cidrs.filter((c) => opening.has(c)) })).filter((s) => s.cidrs.length > 0);
+            const key = sources.map((s) => `${s.entry.resource.name}${s.entry.ing.where}=${s.cidrs.join(",")}`).join(" ");
+            if (open && open.key === key && open.toPort + 1 === fromPort) {
+                open.toPort = toPort;
+                continue;
+            }
+            flush();
+            if (sources.length > 0) {
+                open = { fromPort, toPort, sources, exposures, key };
+            }
+        }
+        flush();
+    }
+    reachCache.set(resources, found);
+    return found;
+}
+
+/**
+ * ingressOf, or nothing while a preview does not know the rule's ports or sources yet (they
+ * are known when the stack policies run again at the end of the update), so that one unknown
+ * rule does not stop the judgement of the others.
+ */
+function knownIngressOf(resource: PolicyResource): Ingress[] {
+    try {
+        return ingressOf(resource);
+    } catch (e) {
+        if (isUnknownValueError(e)) {
+            return [];
+        }
+        throw e;
+    }
+}
+
+/** The reaches a resource reports: those it is the first source of (one report per reach). */
+function reachesReportedBy(r: PolicyResource, ctx: PolicyContext): PublicReach[] {
+    return publicReach(ctx.resources).filter((reach) => reach.sources[0].entry.resource === r);
+}
+
+/** "0.0.0.0/0 may reach port 22", or who together opens which range to how much of the internet. */
+function reachText(reach: PublicReach, what = ""): string {
+    const ports = `${what}${portText(reach.fromPort, reach.toPort)}`;
+    const where = (e: Entry) => (e.ing.where ? ` (${e.ing.where})` : "");
+    if (reach.sources.length === 1) {
+        const { entry, cidrs } = reach.sources[0];
+        const whole = reach.exposures.every((x) => x.wholeInternet);
+        return `${cidrs.join(", ")} may reach ${ports}${where(entry)}${whole ? "" : ` from ${reach.exposures.map(exposureText).join(" and ")}`}`;
+    }
+    const who = reach.sources.map(({ entry, cidrs }) => `${cidrs.join(", ")} (${entry.resource.name}${entry.ing.where ? ` ${entry.ing.where}` : ""})`);
+    return `${who.join(" and ")} together may reach ${ports} from ${reach.exposures.map(exposureText).join(" and ")}`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -430,31 +542,30 @@ const ebsEncrypted: Rule = {
 const noPublicAdmin: Rule = {
     name: "no-public-admin-ingress",
     description:
-        "No security group lets 0.0.0.0/0 or ::/0 reach SSH (22) or any other administrative or data port (RDP, databases, " +
-        "Redis, Kafka, ClickHouse, the Docker API, Sentry's internal services...). Checked on standalone ingress rules, inline " +
-        "security-group ingress and aws.ec2.SecurityGroupRule.",
+        "No security group lets the internet reach SSH (22) or any other administrative or data port (RDP, databases, Redis, " +
+        "Kafka, ClickHouse, the Docker API, Sentry's internal services...). \"The internet\" is judged by coverage, not by " +
+        "spelling: the CIDRs of all ingress of one security group that reach a port count together (0.0.0.0/1 and " +
+        "128.0.0.0/1 on two rules are 0.0.0.0/0), and more public addresses than a /8 (IPv4) or /32 (IPv6) is open " +
+        "(components/validation.ts INTERNET_BOUND). Checked on standalone ingress rules, inline security-group ingress and " +
+        "aws.ec2.SecurityGroupRule.",
     remediation:
-        "Narrow the source to your own networks (sentry:adminSshCidrs for SSH, e.g. a VPN or office /32), or reach the host " +
+        "Narrow the sources to your own networks (sentry:adminSshCidrs for SSH, e.g. a VPN or office /32), or reach the host " +
         "through AWS Systems Manager Session Manager instead of opening a port.",
     enforcementLevel: "mandatory",
     controls: ["Security Hub EC2.13", "Security Hub EC2.53", "CIS AWS 5.2", "CKV_AWS_24"],
-    scope: "resource",
-    check(r) {
+    scope: "stack",
+    check(r, ctx) {
         const problems: string[] = [];
-        for (const ing of ingressOf(r)) {
-            const world = ing.cidrs.filter(isOpenToWorld);
-            if (world.length === 0) {
-                continue;
-            }
+        for (const reach of reachesReportedBy(r, ctx)) {
             const hit = Object.keys(ADMIN_PORTS)
                 .map(Number)
-                .filter((p) => covers(ing, p));
+                .filter((p) => reach.fromPort <= p && p <= reach.toPort);
             if (hit.length === 0) {
                 continue;
             }
             const shown = hit.slice(0, 5).map((p) => `${p} (${ADMIN_PORTS[p]})`);
             const more = hit.length > 5 ? ` and ${hit.length - 5} more admin ports` : "";
-            problems.push(`${world.join(", ")} may reach ${portText(ing)}${at(ing)}, which includes ${shown.join(", ")}${more}`);
+            problems.push(`${reachText(reach)}, which includes ${shown.join(", ")}${more}; narrow the sources to your own networks (sentry:adminSshCidrs for SSH)`);
         }
         return problems;
     },
@@ -463,38 +574,32 @@ const noPublicAdmin: Rule = {
 const publicWebOnly: Rule = {
     name: "public-ingress-web-only",
     description:
-        "Traffic from 0.0.0.0/0 or ::/0 may only reach Sentry's web port, and only on stacks listed as public in " +
-        "policy/settings.ts (publicWebStacks; by default only prod). Staging and trial Sentries serve dev/test apps from " +
-        "known networks.",
+        "The internet may only reach Sentry's web port, and only on stacks listed as public in policy/settings.ts " +
+        "(publicWebStacks; by default only prod). Staging and trial Sentries serve dev/test apps from known networks. " +
+        "\"The internet\" is judged as in no-public-admin-ingress: by the address space the CIDRs of one security group " +
+        "cover together.",
     remediation:
         "Restrict sentry:webCidrs to the networks your users and applications send from. If this stack really must take " +
         "events from the whole internet, add it to publicWebStacks in policy/settings.ts (a reviewed change to the guard " +
         "rails). If you moved sentry:webPort, add the port to webPorts there.",
     enforcementLevel: "mandatory",
     controls: ["Security Hub EC2.53 (only intended ports public)", "CIS AWS 5.2"],
-    scope: "resource",
+    scope: "stack",
     usesSettings: true,
     check(r, ctx) {
         const problems: string[] = [];
-        const publicAllowed = ctx.settings.publicWebStacks.includes(ctx.stack);
-        for (const ing of ingressOf(r)) {
-            const world = ing.cidrs.filter(isOpenToWorld);
-            if (world.length === 0 || !carriesPorts(ing)) {
-                continue;
-            }
-            const single = !allPorts(ing) && ing.fromPort === ing.toPort;
-            if (single && ADMIN_PORTS[ing.fromPort!] !== undefined) {
+        for (const reach of reachesReportedBy(r, ctx)) {
+            const single = reach.fromPort === reach.toPort;
+            if (single && ADMIN_PORTS[reach.fromPort] !== undefined) {
                 continue; // no-public-admin-ingress reports it
             }
-            const onlyWeb = single && ctx.settings.webPorts.includes(ing.fromPort!);
-            if (!onlyWeb) {
+            const webPorts = ctx.settings.webPorts;
+            if (!(single && webPorts.includes(reach.fromPort))) {
+                problems.push(`${reachText(reach)}; only the web port (${webPorts.join("/")}) may ever be public`);
+            } else if (!ctx.settings.publicWebStacks.includes(ctx.stack)) {
                 problems.push(
-                    `${world.join(", ")} may reach ${portText(ing)}${at(ing)}; only the web port (${ctx.settings.webPorts.join("/")}) may ever be public`,
-                );
-            } else if (!publicAllowed) {
-                problems.push(
-                    `${world.join(", ")} may reach web ${portText(ing)}${at(ing)}, but stack "${ctx.stack}" is not in publicWebStacks ` +
-                        `(${ctx.settings.publicWebStacks.join(", ") || "none"})`,
+                    `${reachText(reach, "web ")}, but stack "${ctx.stack}" is not in publicWebStacks ` +
+                        `(${ctx.settings.publicWebStacks.join(", ") || "none"}): restrict sentry:webCidrs to your networks`,
                 );
             }
         }

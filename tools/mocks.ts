@@ -15,6 +15,23 @@ function testNetAddress(seed: string): string {
     return `203.0.113.${(parseInt(hex(seed, 4), 16) % 250) + 2}`;
 }
 
+/**
+ * What the mock AWS answers for an instance type: its facts from KNOWN_INSTANCE_TYPES, or for
+ * any other type (the loader has checked that its name is well formed) a PLACEHOLDER: large
+ * enough for every Sentry profile, so that the offline plan goes on, with the architecture
+ * AWS's naming implies (a "g" after the generation digit is Graviton: m7g, c7gn, r8gd, t4g).
+ * The real size is only known to AWS: a real preview asks for it and the program checks it
+ * against the profile then.
+ */
+export function offlineInstanceType(name: string, extra: Record<string, InstanceTypeFacts> = {}): { facts: InstanceTypeFacts; placeholder: boolean } {
+    const known = extra[name] ?? KNOWN_INSTANCE_TYPES[name];
+    if (known) {
+        return { facts: known, placeholder: false };
+    }
+    const architecture = /^[a-z]+\d+[a-z]*g[a-z]*\./.test(name) ? "arm64" : "x86_64";
+    return { facts: { vcpus: 4, memoryMiB: 16384, architecture }, placeholder: true };
+}
+
 export interface MockOptions {
     region: string;
     /** Outputs of the stack's previous deployment, as its self-reference reads them. */
@@ -97,13 +114,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
         switch (args.token) {
             case "aws:ec2/getInstanceType:getInstanceType": {
                 const name = String(inputs.instanceType);
-                const facts = this.options.extraInstanceTypes?.[name] ?? KNOWN_INSTANCE_TYPES[name];
-                if (!facts) {
-                    // AWS answers an unknown type with InvalidInstanceType; the offline catalogue
-                    // may simply not list it. The runtime reads an invoke error's `details`.
-                    const message = `InvalidInstanceType: ${name} is not in the offline catalogue (KNOWN_INSTANCE_TYPES in components/sizing.ts); a real preview asks AWS, or add the type's facts there`;
-                    throw Object.assign(new Error(message), { details: message });
-                }
+                const { facts } = offlineInstanceType(name, this.options.extraInstanceTypes);
                 return {
                     id: name,
                     instanceType: name,

@@ -1,38 +1,99 @@
-// npm run plan -- --stack <name> [--stack-file <file>] [--json] [--check-policies]
+// npm run plan -- --stack <name> [options]   (USAGE below lists them)
 // Prints what `pulumi up` would create for a stack, evaluated offline under mocks: for
 // reviewers without cloud credentials (a fork's pull request, a laptop) and for checks.
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs, ParseArgsConfig } from "util";
+import { KNOWN_INSTANCE_TYPES } from "../components/sizing";
 import { parseStepEnv, shellQuote } from "../components/render";
-import { Plan, PlanResource, planStack } from "./planner";
-import { readStackFileAt } from "./stackFile";
+import type { Plan, PlanResource } from "./planner";
+import { readStackFileAt, stackFilePath } from "./stackFile";
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** The command line: one entry per flag, parsed by util.parseArgs and documented in USAGE. */
+const OPTIONS = {
+    stack: { type: "string", short: "s" },
+    "stack-file": { type: "string" },
+    json: { type: "boolean" },
+    out: { type: "string" },
+    "check-policies": { type: "boolean" },
+    "allow-placeholders": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+const HELP: Record<keyof typeof OPTIONS, [value: string, text: string]> = {
+    stack: ["<name>", "the stack to plan, from Pulumi.<name>.yaml (required)"],
+    "stack-file": ["<file>", "read the stack's config from this file instead, e.g. one proposed in a pull request"],
+    json: ["", "print the plan as JSON: {stack, resources: [{type, name, inputs, protect, retainOnDelete, dependsOn}], notes}"],
+    out: ["<file>", "write the plan to <file> instead of standard output"],
+    "check-policies": ["", "check the policy pack's rules; exit 1 on a mandatory violation"],
+    "allow-placeholders": ["", "accept the committed stack files' documentation-range placeholders (198.51.100.0/24, example.com)"],
+    help: ["", "print this help"],
+};
+
+const SYNOPSIS = "usage: npm run -s plan -- --stack <name> [--stack-file <file>] [--json] [--out <file>] [--check-policies] [--allow-placeholders]";
+
+const USAGE = [
+    SYNOPSIS,
+    "",
+    ...Object.entries(HELP).map(([flag, [value, text]]) => {
+        const short = (OPTIONS[flag as keyof typeof OPTIONS] as { short?: string }).short;
+        return `  ${`${short ? `-${short}, ` : "    "}--${flag}${value ? ` ${value}` : ""}`.padEnd(28)} ${text}`;
+    }),
+    "",
+    "Use npm run -s (silent), or --out, when you need the JSON alone: plain `npm run` prints its own header first.",
+    "Exit status: 0 planned, 1 the plan or a mandatory policy failed, 2 a usage error.",
+].join("\n");
+
+/** A mistake on the command line: reported with the usage, without a stack trace. */
+class UsageError extends Error {}
 
 interface Args {
     stack: string;
-    /** Read the config from this file instead of Pulumi.<stack>.yaml. */
     stackFile?: string;
     json: boolean;
+    out?: string;
     checkPolicies: boolean;
+    allowPlaceholders: boolean;
+    help: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-    const args: Args = { stack: "", json: false, checkPolicies: false };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack" || a === "-s") {
-            args.stack = argv[++i] ?? "";
-        } else if (a.startsWith("--stack=")) {
-            args.stack = a.slice("--stack=".length);
-        } else if (a === "--stack-file") {
-            args.stackFile = argv[++i];
-        } else if (a === "--json") {
-            args.json = true;
-        } else if (a === "--check-policies") {
-            args.checkPolicies = true;
-        } else {
-            throw new Error(`unknown argument ${a}; usage: npm run plan -- --stack <name> [--stack-file <file>] [--json] [--check-policies]`);
+function readArgs(argv: string[]): Args {
+    let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>["values"];
+    try {
+        values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
+    } catch (err) {
+        // util.parseArgs's own errors (unknown option, missing value, stray argument) carry an ERR_PARSE_ARGS_* code.
+        if (err instanceof Error && String((err as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS_")) {
+            throw new UsageError(err.message);
         }
+        throw err;
+    }
+    const args: Args = {
+        stack: values.stack ?? "",
+        stackFile: values["stack-file"],
+        json: values.json === true,
+        out: values.out,
+        checkPolicies: values["check-policies"] === true,
+        allowPlaceholders: values["allow-placeholders"] === true,
+        help: values.help === true,
+    };
+    if (args.help) {
+        return args;
     }
     if (!args.stack) {
-        throw new Error("missing --stack <name>; usage: npm run plan -- --stack staging [--json] [--check-policies]");
+        throw new UsageError("missing --stack <name>");
+    }
+    if (args.stackFile !== undefined && !fs.existsSync(args.stackFile)) {
+        throw new UsageError(`--stack-file ${args.stackFile}: no such file`);
+    }
+    if (args.stackFile === undefined && !fs.existsSync(stackFilePath(PROJECT_DIR, args.stack))) {
+        const known = fs
+            .readdirSync(PROJECT_DIR)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter((s): s is string => s !== undefined);
+        throw new UsageError(`unknown stack "${args.stack}": there is no Pulumi.${args.stack}.yaml (stacks here: ${known.join(", ") || "none"}); pass --stack-file <file> to plan another file`);
     }
     return args;
 }
@@ -70,26 +131,83 @@ function describe(r: PlanResource): string {
     return [...parts, ...script, ...flags].join("  ");
 }
 
-function printHuman(plan: Plan): void {
-    console.log(`Offline plan for stack ${plan.stack}: ${plan.resources.length} resources (evaluated under mocks, no cloud calls)\n`);
+/** What the offline plan could not know and assumed: said in every output format. */
+async function notesOf(plan: Plan): Promise<string[]> {
+    const { offlineInstanceType } = await import("./mocks");
+    const notes: string[] = [];
     for (const r of plan.resources) {
-        const details = describe(r);
-        console.log(`+ ${r.type}  ${r.name}${details ? `\n    ${details}` : ""}`);
+        const type = r.type === "aws:ec2/instance:Instance" ? r.inputs.instanceType : undefined;
+        if (typeof type === "string" && !KNOWN_INSTANCE_TYPES[type]) {
+            const { facts } = offlineInstanceType(type);
+            notes.push(
+                `${r.name}: instance type ${type} is not in the offline catalogue (KNOWN_INSTANCE_TYPES in components/sizing.ts); ` +
+                    `the plan used a placeholder size and the ${facts.architecture} image its name implies. ` +
+                    `AWS checks the real size against the Sentry profile at \`pulumi preview\`.`,
+            );
+        }
     }
-    console.log("\nOutputs:");
-    for (const [k, v] of Object.entries(plan.outputs)) {
-        console.log(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
-    }
+    return notes;
 }
 
-async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
-    const plan = await planStack(args.stack, args.stackFile ? { config: { ...(readStackFileAt(args.stackFile).config ?? {}) } } : {});
-    if (args.json) {
-        console.log(JSON.stringify({ stack: plan.stack, resources: plan.resources.map(({ parent: _p, ...r }) => r) }, null, 2));
-    } else {
-        printHuman(plan);
+function humanText(plan: Plan, notes: readonly string[]): string {
+    const lines = [`Offline plan for stack ${plan.stack}: ${plan.resources.length} resources (evaluated under mocks, no cloud calls)`, ""];
+    for (const r of plan.resources) {
+        const details = describe(r);
+        lines.push(`+ ${r.type}  ${r.name}${details ? `\n    ${details}` : ""}`);
     }
+    lines.push("", "Outputs:");
+    for (const [k, v] of Object.entries(plan.outputs)) {
+        lines.push(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+    if (notes.length > 0) {
+        lines.push("", "Notes:", ...notes.map((n) => `  - ${n}`));
+    }
+    return lines.join("\n") + "\n";
+}
+
+function jsonText(plan: Plan, notes: readonly string[]): string {
+    return JSON.stringify({ stack: plan.stack, resources: plan.resources.map(({ parent: _p, ...r }) => r), notes }, null, 2) + "\n";
+}
+
+async function main(argv: string[]): Promise<number> {
+    let args: Args;
+    try {
+        args = readArgs(argv);
+    } catch (err) {
+        if (err instanceof UsageError) {
+            console.error(`plan: ${err.message}\n${SYNOPSIS}\n(npm run plan -- --help describes every option)`);
+            return 2;
+        }
+        throw err;
+    }
+    if (args.help) {
+        console.log(USAGE);
+        return 0;
+    }
+
+    let plan: Plan;
+    try {
+        const config = args.stackFile ? { config: { ...(readStackFileAt(args.stackFile).config ?? {}) } } : {};
+        // Loaded only now: the Pulumi SDK takes a while, and usage errors should not wait for it.
+        const { planStack } = await import("./planner");
+        plan = await planStack(args.stack, { ...config, allowPlaceholders: args.allowPlaceholders });
+    } catch (err) {
+        console.error(`plan failed for stack ${args.stack}: ${err instanceof Error ? err.message : String(err)}`);
+        return 1;
+    }
+    const notes = await notesOf(plan);
+    const text = args.json ? jsonText(plan, notes) : humanText(plan, notes);
+    if (args.out) {
+        fs.writeFileSync(args.out, text);
+        console.error(`wrote the ${args.json ? "JSON " : ""}plan of stack ${plan.stack} to ${args.out}`);
+    } else {
+        process.stdout.write(text);
+    }
+    if (args.json || args.out) {
+        // Standard output (or the file) holds the plan alone; people still read the notes.
+        notes.forEach((n) => console.error(`note: ${n}`));
+    }
+
     if (args.checkPolicies) {
         const { blockingViolations, checkPlan, formatViolations } = await import("../policy/rules");
         const violations = checkPlan(plan);
@@ -108,12 +226,13 @@ async function main(): Promise<number> {
 
 // exitCode, not process.exit(): exiting at once cuts off a large --json plan written to a
 // pipe (stdout to a pipe is flushed asynchronously).
-main().then(
+main(process.argv.slice(2)).then(
     (code) => {
         process.exitCode = code;
     },
     (err: unknown) => {
-        console.error(`plan failed: ${err instanceof Error ? err.message : String(err)}`);
+        // Not a user error: a bug, shown in full.
+        console.error(err);
         process.exitCode = 1;
     },
 );

@@ -6,6 +6,7 @@ import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs as parseArgsStrict, ParseArgsConfig } from "util";
 import { Document, Scalar } from "yaml";
 import { PRODUCTION_STACK, STAGING_STACK } from "../components/tags";
 import { isSecureValue, readStackFile, StackFile, stackFilePath } from "./stackFile";
@@ -25,6 +26,9 @@ export const MAX_TTL_HOURS = 14 * 24;
 export const TAG_ENVIRONMENT = "sentry:environment";
 export const TAG_EXPIRES_AT = "sentry:expires-at";
 export const TAG_SOURCE = "sentry:created-from";
+
+/** A refusal or a failed Pulumi command: the message says what to do, no stack trace needed. */
+export class TrialError extends Error {}
 
 /** Returns why `name` cannot be a trial stack name, or undefined when it can. */
 export function trialNameProblem(name: string): string | undefined {
@@ -46,12 +50,12 @@ export function trialNameProblem(name: string): string | undefined {
 export function parseTtl(text: string): number {
     const m = /^(\d+)\s*(m|h|d|w)$/.exec(text.trim());
     if (!m) {
-        throw new Error(`--ttl ${text}: use a number and a unit, m (minutes), h (hours), d (days) or w (weeks), e.g. 72h or 3d`);
+        throw new TrialError(`--ttl ${text}: use a number and a unit, m (minutes), h (hours), d (days) or w (weeks), e.g. 72h or 3d`);
     }
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as "m" | "h" | "d" | "w"];
     const ms = Number(m[1]) * unit;
     if (ms < 3_600_000 || ms > MAX_TTL_HOURS * 3_600_000) {
-        throw new Error(`--ttl ${text}: a trial lives between 1h and ${MAX_TTL_HOURS / 24}d; extend it later with \`npm run trial -- extend <name> --ttl 48h\``);
+        throw new TrialError(`--ttl ${text}: a trial lives between 1h and ${MAX_TTL_HOURS / 24}d; extend it later with \`npm run trial -- extend <name> --ttl 48h\``);
     }
     return ms;
 }
@@ -152,7 +156,9 @@ export function cliRunner(cwd: string, binary = "pulumi"): PulumiRunner {
                 });
                 let stdout = "";
                 child.stdout?.on("data", (d) => (stdout += d));
-                child.on("error", (e) => reject(new Error(`could not run ${binary}: ${e.message} (is the Pulumi CLI installed and on PATH?)`)));
+                child.on("error", (e) =>
+                    reject(new TrialError(`could not run the Pulumi CLI "${binary}": ${e.message}. Install it (https://www.pulumi.com/docs/install/) and put it on PATH, or name it with PULUMI_BINARY`)),
+                );
                 child.on("close", (code) => resolve({ code: code ?? 1, stdout }));
                 if (options.stdin !== undefined) {
                     child.stdin!.end(options.stdin);
@@ -161,8 +167,6 @@ export function cliRunner(cwd: string, binary = "pulumi"): PulumiRunner {
         },
     };
 }
-
-export class TrialError extends Error {}
 
 async function pulumi(runner: PulumiRunner, args: string[], options?: RunOptions): Promise<string> {
     const res = await runner.run(args, options);
@@ -180,6 +184,8 @@ export interface Env {
     now: () => Date;
     /** Where the reaper also appends its report (GitHub's $GITHUB_STEP_SUMMARY). */
     summaryFile?: string;
+    /** Where errors go (standard error on the command line); `log` when unset. */
+    error?: (line: string) => void;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -416,12 +422,49 @@ export function reapReport(r: ReapResult, now: Date, dryRun: boolean): string[] 
 // ---------------------------------------------------------------------------------------
 // Command line.
 
-export const USAGE = [
-    "usage: npm run trial -- create <name> [--ttl 72h] [--from staging] [--up]",
-    "       npm run trial -- extend <name> --ttl 48h",
-    "       npm run trial -- destroy <name>",
-    "       npm run trial -- reap [--now <ISO 8601 UTC>] [--dry-run]",
+/** Every flag, for util.parseArgs; COMMANDS says which command takes which. */
+const OPTIONS = {
+    ttl: { type: "string" },
+    from: { type: "string" },
+    now: { type: "string" },
+    up: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+type Flag = Exclude<keyof typeof OPTIONS, "help">;
+
+const COMMANDS: Record<string, { synopsis: string; help: string; takesName: boolean; flags: Flag[] }> = {
+    create: {
+        synopsis: "create <name> [--ttl 72h] [--from staging] [--up]",
+        help: `a trial stack copied from staging (or --from); --ttl between 1h and ${MAX_TTL_HOURS / 24}d, default ${DEFAULT_TTL}; --up also deploys it`,
+        takesName: true,
+        flags: ["ttl", "from", "up"],
+    },
+    extend: { synopsis: "extend <name> --ttl 48h", help: `move the trial's expiry to --ttl from now (default ${DEFAULT_TTL})`, takesName: true, flags: ["ttl"] },
+    destroy: { synopsis: "destroy <name>", help: "destroy a trial's resources and remove its stack", takesName: true, flags: [] },
+    reap: {
+        synopsis: "reap [--now <ISO 8601 UTC>] [--dry-run]",
+        help: "destroy every trial that has expired (at --now); --dry-run only reports",
+        takesName: false,
+        flags: ["now", "dry-run"],
+    },
+};
+
+export const USAGE = Object.values(COMMANDS)
+    .map((c, i) => `${i === 0 ? "usage: " : "       "}npm run trial -- ${c.synopsis}`)
+    .join("\n");
+
+const HELP = [
+    USAGE,
+    "",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.help}`),
+    "",
+    "The Pulumi CLI must be on PATH (or named by PULUMI_BINARY). Exit status: 0 done, 1 a command failed, 2 a usage error.",
 ].join("\n");
+
+/** A mistake on the command line: reported with the usage, exit status 2. */
+export class UsageError extends TrialError {}
 
 export interface ParsedArgs {
     command: string;
@@ -431,76 +474,97 @@ export interface ParsedArgs {
     now?: string;
     up: boolean;
     dryRun: boolean;
+    help: boolean;
 }
 
+/** Reads the command line with util.parseArgs; refuses what the command does not take. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-    const out: ParsedArgs = { command: argv[0] ?? "", up: false, dryRun: false };
-    const rest = argv.slice(1);
-    for (let i = 0; i < rest.length; i++) {
-        const a = rest[i];
-        const value = (flag: string) => {
-            const v = rest[++i];
-            if (v === undefined || v.startsWith("--")) {
-                throw new TrialError(`${flag} needs a value\n${USAGE}`);
-            }
-            return v;
-        };
-        if (a === "--ttl") {
-            out.ttl = value(a);
-        } else if (a === "--from") {
-            out.from = value(a);
-        } else if (a === "--now") {
-            out.now = value(a);
-        } else if (a === "--up") {
-            out.up = true;
-        } else if (a === "--dry-run") {
-            out.dryRun = true;
-        } else if (!a.startsWith("-") && out.name === undefined) {
-            out.name = a;
-        } else {
-            throw new TrialError(`unknown argument ${a}\n${USAGE}`);
+    let parsed: { values: Partial<Record<keyof typeof OPTIONS, string | boolean>>; positionals: string[] };
+    try {
+        parsed = parseArgsStrict({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+    } catch (err) {
+        // util.parseArgs's own errors (unknown option, missing value) carry an ERR_PARSE_ARGS_* code.
+        if (err instanceof Error && String((err as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS_")) {
+            throw new UsageError(err.message);
+        }
+        throw err;
+    }
+    const { values, positionals } = parsed;
+    const [command = "", name, ...extra] = positionals;
+    const args: ParsedArgs = {
+        command,
+        name,
+        ttl: values.ttl as string | undefined,
+        from: values.from as string | undefined,
+        now: values.now as string | undefined,
+        up: values.up === true,
+        dryRun: values["dry-run"] === true,
+        help: values.help === true,
+    };
+    if (args.help) {
+        return args;
+    }
+    const spec = COMMANDS[command];
+    if (!spec) {
+        throw new UsageError(command ? `unknown command "${command}"` : "missing command");
+    }
+    if (spec.takesName && name === undefined) {
+        throw new UsageError(`${command} needs a trial name`);
+    }
+    const stray = spec.takesName ? extra : [name, ...extra].filter((x) => x !== undefined);
+    if (stray.length > 0) {
+        throw new UsageError(`unexpected argument "${stray[0]}" for ${command}`);
+    }
+    const refused = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((f) => f !== "help" && !spec.flags.includes(f));
+    if (refused.length > 0) {
+        throw new UsageError(`${command} does not take --${refused[0]}`);
+    }
+    if (args.ttl !== undefined) {
+        try {
+            parseTtl(args.ttl);
+        } catch (e) {
+            throw new UsageError((e as Error).message);
         }
     }
-    return out;
+    if (args.now !== undefined && !parseIso(args.now)) {
+        throw new UsageError(`--now ${args.now}: use ISO 8601 UTC, e.g. 2026-12-01T00:00:00Z`);
+    }
+    return args;
 }
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: readonly string[], env: Env): Promise<number> {
+    const error = env.error ?? env.log;
     try {
         const args = parseArgs(argv);
-        const needName = () => {
-            if (!args.name) {
-                throw new TrialError(`${args.command} needs a trial name\n${USAGE}`);
-            }
-            return args.name;
-        };
+        if (args.help) {
+            env.log(HELP);
+            return 0;
+        }
+        const name = args.name!;
         switch (args.command) {
             case "create":
-                await createTrial(env, needName(), { ttl: args.ttl, source: args.from, up: args.up });
+                await createTrial(env, name, { ttl: args.ttl, source: args.from, up: args.up });
                 return 0;
             case "extend":
-                await extendTrial(env, needName(), args.ttl ?? DEFAULT_TTL);
+                await extendTrial(env, name, args.ttl ?? DEFAULT_TTL);
                 return 0;
             case "destroy":
-                await destroyTrial(env, needName());
+                await destroyTrial(env, name);
                 return 0;
-            case "reap": {
-                let runEnv = env;
-                if (args.now !== undefined) {
-                    const at = parseIso(args.now);
-                    if (!at) {
-                        throw new TrialError(`--now ${args.now}: use ISO 8601 UTC, e.g. 2026-12-01T00:00:00Z`);
-                    }
-                    runEnv = { ...env, now: () => at };
-                }
-                const result = await reapTrials(runEnv, { dryRun: args.dryRun });
+            default: {
+                const at = args.now === undefined ? undefined : parseIso(args.now)!;
+                const result = await reapTrials(at ? { ...env, now: () => at } : env, { dryRun: args.dryRun });
                 return result.failed.length > 0 ? 1 : 0;
             }
-            default:
-                throw new TrialError(USAGE);
         }
     } catch (e) {
-        env.log(e instanceof TrialError ? `error: ${e.message}` : `error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        if (e instanceof UsageError) {
+            error(`error: ${e.message}\n${USAGE}\n(npm run trial -- --help describes every command)`);
+            return 2;
+        }
+        // A TrialError is a refusal or a failed Pulumi command, explained in its message; anything else is a bug.
+        error(e instanceof TrialError ? `error: ${e.message}` : `error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         return 1;
     }
 }

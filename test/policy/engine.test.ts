@@ -88,13 +88,28 @@ describe("policy pack under the Pulumi policy runtime", () => {
         expect(found.sort()).toEqual(["ec2-imdsv2-required", "instance-type-fits-profile", "production-protected"]);
     });
 
-    it("flags SSH open to the world", async () => {
-        const tags = { Name: "sentry-staging-ssh-0", Project: "sentry", Stack: "staging", Environment: "staging", ManagedBy: "pulumi" };
-        const props = { ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0", securityGroupId: "sg-1", tags };
+    it("flags SSH opened to the world by two rules of one security group, at the end of the preview", async () => {
         const type = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-        const res = await call<any>("analyze", analyzeRequest("staging", type, "sentry-staging-ssh-0", props, false));
+        const rule = (n: number, cidrIpv4: string) => {
+            const name = `sentry-staging-ssh-${n}`;
+            const r = new pb.AnalyzerResource();
+            r.setType(type);
+            r.setName(name);
+            r.setUrn(`urn:pulumi:staging::sentry::sentry:aws:SentryHost$${type}::${name}`);
+            const tags = { Name: name, Project: "sentry", Stack: "staging", Environment: "staging", ManagedBy: "pulumi" };
+            r.setProperties(Struct.fromJavaScript({ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4, securityGroupId: "sg-1", tags }));
+            r.setOptions(new pb.AnalyzerResourceOptions());
+            return r;
+        };
+        // Each rule alone passes the resource policies; together they are 0.0.0.0/0.
+        const alone = await call<any>("analyze", analyzeRequest("staging", type, "sentry-staging-ssh-0", rule(0, "0.0.0.0/1").getProperties().toJavaScript(), false));
+        expect(alone.getDiagnosticsList().map((x: any) => x.getPolicyname())).toEqual([]);
+        const req = new pb.AnalyzeStackRequest();
+        req.setResourcesList([rule(0, "0.0.0.0/1"), rule(1, "128.0.0.0/1")]);
+        const res = await call<any>("analyzeStack", req);
         const d = res.getDiagnosticsList();
         expect(d.map((x: any) => x.getPolicyname())).toEqual(["no-public-admin-ingress"]);
-        expect(d[0].getMessage()).toMatch(/0\.0\.0\.0\/0 may reach port 22/);
+        expect(d[0].getMessage()).toMatch(/0\.0\.0\.0\/1 \(sentry-staging-ssh-0\) and 128\.0\.0\.0\/1 \(sentry-staging-ssh-1\) together may reach port 22 from the whole internet/);
+        expect(d[0].getUrn()).toBe(`urn:pulumi:staging::sentry::sentry:aws:SentryHost$${type}::sentry-staging-ssh-0`);
     });
 });

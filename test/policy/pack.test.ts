@@ -2,7 +2,7 @@
 import type { PolicyResource as EngineResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { parseUrn, toPolicies } from "../../policy/pack";
-import { RULES } from "../../policy/rules";
+import { PolicyPlan, RULES } from "../../policy/rules";
 import { find, stackPlan } from "./fixtures";
 
 const policies = toPolicies(RULES);
@@ -36,6 +36,36 @@ async function runResource(policyName: string, args: ResourceValidationArgs): Pr
         await v(args, (m) => messages.push(m));
     }
     return messages;
+}
+
+/** The engine's view of a whole plan, as a stack policy gets it. */
+function stackArgs(plan: PolicyPlan, config: object = {}): StackValidationArgs {
+    const resources: EngineResource[] = plan.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        props: r.inputs,
+        urn: urnOf(plan.stack, r.type, r.name),
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        dependencies: [],
+        propertyDependencies: {},
+        isType: () => false,
+        asType: () => undefined,
+    }));
+    return {
+        resources,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => config as T,
+        notApplicable: () => {
+            throw new Error("not applicable");
+        },
+    };
+}
+
+async function runStack(policyName: string, args: StackValidationArgs): Promise<[string, string | undefined][]> {
+    const policy = policies.find((p) => p.name === policyName) as StackValidationPolicy;
+    const reports: [string, string | undefined][] = [];
+    await policy.validateStack(args, (m, urn) => reports.push([m, urn]));
+    return reports;
 }
 
 describe("policy pack adapter", () => {
@@ -80,38 +110,34 @@ describe("policy pack adapter", () => {
     });
 
     it("reads publicWebStacks from --policy-pack-config, defaulting to policy/settings.ts", async () => {
-        const web = find(stackPlan("staging", { webCidrs: ["0.0.0.0/0"] }), "web-0");
-        const args = (config: object) => resourceArgs("staging", web.type, web.name, web.inputs, false, config);
-        expect(await runResource("public-ingress-web-only", args({}))).toHaveLength(1);
-        expect(await runResource("public-ingress-web-only", args({ publicWebStacks: ["staging"] }))).toEqual([]);
+        const plan = stackPlan("staging", { webCidrs: ["0.0.0.0/0"] });
+        expect(await runStack("public-ingress-web-only", stackArgs(plan))).toHaveLength(1);
+        expect(await runStack("public-ingress-web-only", stackArgs(plan, { publicWebStacks: ["staging"] }))).toEqual([]);
+    });
+
+    it("judges the ingress rules of one security group together, reporting against the first one's URN", async () => {
+        const reports = await runStack("no-public-admin-ingress", stackArgs(stackPlan("staging", { sshCidrs: ["0.0.0.0/1", "128.0.0.0/1"] })));
+        const type = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+        expect(reports).toEqual([[expect.stringMatching(/^sentry-staging-ssh-0: 0\.0\.0\.0\/1 .* and 128\.0\.0\.0\/1 .* together may reach port 22/), urnOf("staging", type, "sentry-staging-ssh-0")]]);
+    });
+
+    it("judges the other rules of a group when one rule's source is unknown during preview", async () => {
+        const args = stackArgs(stackPlan("staging", { sshCidrs: ["0.0.0.0/1", "128.0.0.0/1", "198.51.100.9/32"] }));
+        const pending = args.resources.find((r) => r.name === "sentry-staging-ssh-2")!;
+        pending.props = new Proxy(pending.props, {
+            get(target, key) {
+                if (key === "cidrIpv4") {
+                    throw Object.assign(new Error("unknown"), { unknownTypeSentinel: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" });
+                }
+                return Reflect.get(target, key);
+            },
+        });
+        expect((await runStack("no-public-admin-ingress", args)).map(([m]) => m)).toEqual([expect.stringMatching(/^sentry-staging-ssh-0: .* together may reach port 22/)]);
     });
 
     it("runs stack rules over every resource and reports against the offending URN", async () => {
         const plan = stackPlan("staging");
-        const resources: EngineResource[] = plan.resources
-            .filter((r) => r.type !== "aws:ec2/flowLog:FlowLog")
-            .map((r) => ({
-                type: r.type,
-                name: r.name,
-                props: r.inputs,
-                urn: urnOf("staging", r.type, r.name),
-                opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
-                dependencies: [],
-                propertyDependencies: {},
-                isType: () => false,
-                asType: () => undefined,
-            }));
-        const policy = policies.find((p) => p.name === "vpc-flow-logs") as StackValidationPolicy;
-        const reports: [string, string | undefined][] = [];
-        const args: StackValidationArgs = {
-            resources,
-            stackTags: new Map(),
-            getConfig: <T extends object>() => ({}) as T,
-            notApplicable: () => {
-                throw new Error("not applicable");
-            },
-        };
-        await policy.validateStack(args, (m, urn) => reports.push([m, urn]));
+        const reports = await runStack("vpc-flow-logs", stackArgs({ ...plan, resources: plan.resources.filter((r) => r.type !== "aws:ec2/flowLog:FlowLog") }));
         expect(reports).toEqual([
             ["sentry-staging-vpc: the VPC has no flow log (no aws.ec2.FlowLog with a vpcId in this stack)", urnOf("staging", "aws:ec2/vpc:Vpc", "sentry-staging-vpc")],
         ]);

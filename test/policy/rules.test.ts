@@ -119,6 +119,49 @@ describe("rules", () => {
         expect(broken(staging, "no-public-admin-ingress")).toEqual([]);
     });
 
+    it("no-public-admin-ingress: 0.0.0.0/1 and 128.0.0.0/1 on two rule resources of one group are the whole internet", () => {
+        const v = broken(stackPlan("staging", { sshCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }), "no-public-admin-ingress");
+        expect(v.map((x) => `${x.resource}: ${x.message}`)).toEqual([
+            "sentry-staging-ssh-0: 0.0.0.0/1 (sentry-staging-ssh-0) and 128.0.0.0/1 (sentry-staging-ssh-1) together may reach port 22 from the whole internet, " +
+                "which includes 22 (SSH); narrow the sources to your own networks (sentry:adminSshCidrs for SSH)",
+        ]);
+        // IPv6's public space is global unicast, 2000::/3.
+        const v6 = broken(stackPlan("staging", { sshCidrs: ["2000::/4", "3000::/4"] }), "no-public-admin-ingress");
+        expect(v6[0].message).toMatch(/^2000::\/4 \(sentry-staging-ssh-0\) and 3000::\/4 \(sentry-staging-ssh-1\) together may reach port 22 from the whole internet/);
+    });
+    it("no-public-admin-ingress: rules that are each below the bound are open together; apart, or in other groups, they pass", () => {
+        const together = broken(stackPlan("staging", { sshCidrs: ["17.0.0.0/8", "18.0.0.0/8"] }), "no-public-admin-ingress");
+        expect(together.map((x) => x.resource)).toEqual(["sentry-staging-ssh-0"]);
+        expect(together[0].message).toContain("from the internet (33,554,432 public IPv4 addresses, more than the 16,777,216 of a /8)");
+        expect(broken(stackPlan("staging", { sshCidrs: ["17.0.0.0/8"] }), "no-public-admin-ingress")).toEqual([]);
+        const otherGroup = withResource(stackPlan("staging", { sshCidrs: ["17.0.0.0/8", "18.0.0.0/8"] }), "ssh-1", (r) => {
+            r.inputs.securityGroupId = "sg-456";
+            return r;
+        });
+        expect(broken(otherGroup, "no-public-admin-ingress")).toEqual([]);
+    });
+    it("no-public-admin-ingress: private and reserved ranges do not count, however wide", () => {
+        const plan = stackPlan("staging", { sshCidrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"] });
+        expect(broken(plan, "no-public-admin-ingress")).toEqual([]);
+    });
+    it("no-public-admin-ingress: overlapping port ranges count on the ports they share", () => {
+        const rule = (name: string, cidr: string, fromPort: number, toPort: number): PolicyResource => ({
+            type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            name: `sentry-staging-${name}`,
+            inputs: { securityGroupId: "sg-123", ipProtocol: "tcp", fromPort, toPort, cidrIpv4: cidr },
+        });
+        const v = broken(withExtra(staging, rule("wide", "17.0.0.0/8", 20, 25), rule("narrow", "18.0.0.0/8", 22, 22)), "no-public-admin-ingress");
+        expect(v.map((x) => `${x.resource}: ${x.message}`)).toEqual([expect.stringMatching(/^sentry-staging-wide: 17\.0\.0\.0\/8 \(sentry-staging-wide\) and 18\.0\.0\.0\/8 \(sentry-staging-narrow\) together may reach port 22 /)]);
+    });
+    it("no-public-admin-ingress: rules whose group is unknown until deploy (a preview) are judged as one group", () => {
+        const unknown = (r: PolicyResource) => {
+            delete r.inputs.securityGroupId;
+            return r;
+        };
+        const plan = withResource(withResource(stackPlan("staging", { sshCidrs: ["17.0.0.0/8", "18.0.0.0/8"] }), "ssh-0", unknown), "ssh-1", unknown);
+        expect(broken(plan, "no-public-admin-ingress").map((x) => x.resource)).toEqual(["sentry-staging-ssh-0"]);
+    });
+
     pair(
         "public-ingress-web-only",
         stackPlan("prod", { webCidrs: ["0.0.0.0/0", "::/0"] }),
@@ -126,6 +169,14 @@ describe("rules", () => {
         "sentry-staging-web-0",
         /stack "staging" is not in publicWebStacks/,
     );
+    it("public-ingress-web-only: staging's web port split into 0.0.0.0/1 and 128.0.0.0/1 fails; prod's passes", () => {
+        const v = broken(stackPlan("staging", { webCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }), "public-ingress-web-only");
+        expect(v.map((x) => `${x.resource}: ${x.message}`)).toEqual([
+            'sentry-staging-web-0: 0.0.0.0/1 (sentry-staging-web-0) and 128.0.0.0/1 (sentry-staging-web-1) together may reach web port 9000 from the whole internet, ' +
+                'but stack "staging" is not in publicWebStacks (prod): restrict sentry:webCidrs to your networks',
+        ]);
+        expect(broken(stackPlan("prod", { webCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }), "public-ingress-web-only")).toEqual([]);
+    });
     it("public-ingress-web-only: a public non-web port fails even on prod", () => {
         const plan = withExtra(prod, {
             type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -359,7 +410,7 @@ describe("checkPlan output", () => {
             type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
             rule: "no-public-admin-ingress",
             enforcementLevel: "mandatory",
-            message: "0.0.0.0/0 may reach port 22, which includes 22 (SSH)",
+            message: "0.0.0.0/0 may reach port 22, which includes 22 (SSH); narrow the sources to your own networks (sentry:adminSshCidrs for SSH)",
         });
         expect(formatViolations(v)).toMatch(/^mandatory {2}no-public-admin-ingress {2}sentry-staging-ssh-0 \(aws:vpc/);
         expect(blockingViolations(v).length).toBe(v.length);
@@ -373,9 +424,10 @@ describe("checkPlan output", () => {
 });
 
 describe("ingress helpers", () => {
-    it("recognises every spelling of anywhere", () => {
-        expect(["0.0.0.0/0", "::/0", "::0/0", " 0.0.0.0/0"].every(isOpenToWorld)).toBe(true);
-        expect(["0.0.0.0/1", "10.0.0.0/8", "2001:db8::/32"].some(isOpenToWorld)).toBe(false);
+    it("judges a CIDR by the public address space it covers, not by its spelling", () => {
+        expect(["0.0.0.0/0", "::/0", "::0/0", " 0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/2", "2000::/3", "2a00::/31"].every(isOpenToWorld)).toBe(true);
+        // Private, shared and documentation ranges are not the internet; one /8 of it is not yet "open".
+        expect(["10.0.0.0/8", "100.64.0.0/10", "2001:db8::/32", "fc00::/7", "17.0.0.0/8", "2a00::/32"].some(isOpenToWorld)).toBe(false);
     });
     it("normalises ICMP without ports and ignores egress SecurityGroupRules", () => {
         expect(ingressOf(find(staging, "ssh-0"))).toEqual([{ cidrs: ["198.51.100.7/32"], fromPort: 22, toPort: 22, protocol: "tcp", where: "" }]);

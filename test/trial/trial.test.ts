@@ -269,16 +269,19 @@ describe("reaper", () => {
 });
 
 describe("command line", () => {
-    it("parses commands and flags", () => {
-        expect(parseArgs(["create", "demo", "--ttl", "3d", "--up"])).toEqual({ command: "create", name: "demo", ttl: "3d", up: true, dryRun: false });
-        expect(() => parseArgs(["create", "demo", "--ttl"])).toThrow(/--ttl needs a value/);
-        expect(() => parseArgs(["create", "demo", "--force"])).toThrow(/unknown argument --force/);
+    it("parses commands and flags with util.parseArgs", () => {
+        expect(parseArgs(["create", "demo", "--ttl", "3d", "--up"])).toEqual({ command: "create", name: "demo", ttl: "3d", up: true, dryRun: false, help: false });
+        expect(parseArgs(["reap", "--dry-run", "--now=2026-12-01T00:00:00Z"])).toMatchObject({ command: "reap", dryRun: true, now: "2026-12-01T00:00:00Z" });
+        expect(() => parseArgs(["create", "demo", "--ttl"])).toThrow(/Option '--ttl <value>' argument missing/);
+        expect(() => parseArgs(["create", "demo", "--force"])).toThrow(/Unknown option '--force'/);
+        expect(() => parseArgs(["destroy", "demo", "--up"])).toThrow(/destroy does not take --up/);
     });
-    it("exits 1 with a message on errors and usage", async () => {
+    it("exits 1 with a message on a refusal, 2 with the usage on a usage error", async () => {
         const runner = fakeRunner();
         expect(await main(["destroy", "prod"], env(runner))).toBe(1);
         expect(lines[0]).toMatch(/^error: refusing to destroy "prod"/);
-        expect(await main(["frobnicate"], env(runner))).toBe(1);
-        expect(lines[1]).toMatch(/usage: npm run trial -- create/);
+        expect(await main(["frobnicate"], env(runner))).toBe(2);
+        expect(lines[1]).toMatch(/^error: unknown command "frobnicate"\nusage: npm run trial -- create/);
+        expect(runner.calls).toEqual([]);
     });
 });

@@ -15,6 +15,14 @@ function plan(...args: string[]) {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+function npm(...args: string[]) {
+    const r = spawnSync("npm", args, { cwd: root, encoding: "utf8", timeout: 90_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A line of a JavaScript stack trace ("    at main (/.../plan.ts:12:3)"). */
+const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
+
 /** A stack file as a pull request might propose it: staging's, with some values changed. */
 function proposedStackFile(changes: Record<string, unknown>): string {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-")), "Pulumi.proposed.yaml");
@@ -24,7 +32,7 @@ function proposedStackFile(changes: Record<string, unknown>): string {
 
 describe("npm run plan", () => {
     it("prints the staging plan as JSON in the documented shape, secrets hidden", () => {
-        const r = plan("--stack", "staging", "--json");
+        const r = plan("--stack", "staging", "--json", "--allow-placeholders");
         expect(r.status, r.stderr).toBe(0);
         const out = JSON.parse(r.stdout) as { stack: string; resources: Record<string, unknown>[] };
         expect(out.stack).toBe("staging");
@@ -38,7 +46,7 @@ describe("npm run plan", () => {
 
     it("writes the whole JSON plan into a pipe, even when the reader is slow", () => {
         // The prod plan is larger than a pipe's buffer; exiting before stdout drained cut it off.
-        const r = spawnSync("bash", ["-c", `set -o pipefail; "${tsx}" tools/plan.ts --stack prod --json | { sleep 1; cat; }`], {
+        const r = spawnSync("bash", ["-c", `set -o pipefail; "${tsx}" tools/plan.ts --stack prod --json --allow-placeholders | { sleep 1; cat; }`], {
             cwd: root,
             encoding: "utf8",
             timeout: 60_000,
@@ -50,33 +58,89 @@ describe("npm run plan", () => {
 
     it("passes the policy check for the committed stacks", () => {
         for (const stack of ["staging", "prod"]) {
-            const r = plan("--stack", stack, "--check-policies");
+            const r = plan("--stack", stack, "--check-policies", "--allow-placeholders");
             expect(r.status, r.stderr).toBe(0);
             expect(r.stderr).toContain(`Policies: no mandatory violations in stack ${stack}.`);
         }
     });
 
     it("fails the policy check when a stack file opens the web port of a non-public stack to the internet", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:webCidrs": ["0.0.0.0/0"] }), "--check-policies");
+        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:webCidrs": ["0.0.0.0/0"] }), "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toMatch(/mandatory\s+\S+\s+sentry-staging-web-0 \(aws:vpc\/securityGroupIngressRule:SecurityGroupIngressRule\): /);
     });
 
     it("fails, naming the key and the fix, when a stack file opens SSH to the internet", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:adminSshCidrs": ["0.0.0.0/0"] }), "--check-policies");
+        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:adminSshCidrs": ["0.0.0.0/0"] }), "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain('sentry:adminSshCidrs = ["0.0.0.0/0"]: "0.0.0.0/0" opens SSH to the whole internet');
     });
 
     it("fails when a stack file asks feature-complete of the 8 GiB type", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:profile": "feature-complete" }), "--check-policies");
+        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:profile": "feature-complete" }), "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("instance type c7i.xlarge has 4 vCPUs and 8 GiB, but the feature-complete profile needs at least 4 vCPUs and 16 GiB");
     });
 
-    it("explains its usage", () => {
-        const r = plan();
+    it("fails the policy check when a stack file splits staging's web port into 0.0.0.0/1 and 128.0.0.0/1", () => {
+        const file = proposedStackFile({ "sentry:webCidrs": ["0.0.0.0/1", "128.0.0.0/1"] });
+        const r = plan("--stack", "staging", "--stack-file", file, "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain("missing --stack <name>");
+        expect(r.stderr).toMatch(/public-ingress-web-only\s+sentry-staging-web-0 .*: 0\.0\.0\.0\/1 \(sentry-staging-web-0\) and 128\.0\.0\.0\/1 \(sentry-staging-web-1\) together may reach web port 9000/);
+    });
+
+    it("plans a well-formed instance type outside the built-in table, saying AWS checks its size at preview", () => {
+        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:instanceType": "m5.2xlarge" }), "--check-policies", "--allow-placeholders");
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("instanceType=m5.2xlarge");
+        expect(r.stdout).toMatch(/Notes:\n {2}- sentry-staging-host: instance type m5\.2xlarge is not in the offline catalogue .*placeholder size.*AWS checks the real size against the Sentry profile at `pulumi preview`/);
+        // Only the advisory rule speaks: the PR check passes.
+        expect(r.stderr).toMatch(/advisory\s+instance-type-known\s+sentry-staging-host/);
+        expect(r.stderr).toContain("Policies: no mandatory violations in stack staging.");
+    });
+
+    it("refuses a malformed instance type, naming sentry:instanceType", () => {
+        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:instanceType": "m5 2xlarge" }), "--allow-placeholders");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain("sentry:instanceType = m5 2xlarge: is not an EC2 instance type name. Fix: pulumi config set sentry:instanceType");
+        expect(r.stderr).not.toMatch(STACK_FRAME);
+    });
+
+    it("prints its help with --help", () => {
+        const r = plan("--help");
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^usage: npm run -s plan -- --stack <name>/);
+        for (const flag of ["--stack-file <file>", "--json", "--out <file>", "--check-policies", "--allow-placeholders", "-h, --help"]) {
+            expect(r.stdout).toContain(flag);
+        }
+    });
+
+    it.each([
+        [[], "missing --stack <name>"],
+        [["--stak", "staging"], "Unknown option '--stak'"],
+        [["--stack"], "Option '-s, --stack <value>' argument missing"],
+        [["--stack", "staging", "prod"], "Unexpected argument 'prod'"],
+        [["--stack", "nosuch"], 'unknown stack "nosuch": there is no Pulumi.nosuch.yaml (stacks here: prod, staging)'],
+        [["--stack", "staging", "--stack-file", "/nonexistent/Pulumi.x.yaml"], "--stack-file /nonexistent/Pulumi.x.yaml: no such file"],
+    ])("refuses %j with the usage and no stack trace", (args, message) => {
+        const r = plan(...args);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain(`plan: ${message}`);
+        expect(r.stderr).toContain("usage: npm run -s plan -- --stack <name>");
+        expect(r.stderr).not.toMatch(STACK_FRAME);
+        expect(r.stdout).toBe("");
+    });
+
+    it("prints pure JSON through npm run -s, and writes it to --out through plain npm run", () => {
+        const silent = npm("run", "-s", "plan", "--", "--stack", "staging", "--json", "--allow-placeholders");
+        expect(silent.status, silent.stderr).toBe(0);
+        expect((JSON.parse(silent.stdout) as { stack: string }).stack).toBe("staging");
+
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-")), "plan.json");
+        const loud = npm("run", "plan", "--", "--stack", "staging", "--json", "--out", out, "--allow-placeholders");
+        expect(loud.status, loud.stderr).toBe(0);
+        expect(loud.stdout).not.toContain('"resources"'); // npm's own header only
+        expect((JSON.parse(fs.readFileSync(out, "utf8")) as { stack: string; notes: string[] }).notes).toEqual([]);
+        expect(loud.stderr).toContain(`wrote the JSON plan of stack staging to ${out}`);
     });
 });
