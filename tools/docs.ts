@@ -83,10 +83,12 @@ function renderProjectConfig(): string {
         const fixed = s.default !== undefined && typeof s.default !== "function" && (type === "string" || type === "integer" || type === "boolean");
         const everyStack = s.required !== undefined && (s.scope ?? "any") === "any";
         if (fixed || everyStack) {
+            // No `secret: true`: the engine would refuse a plain-text value before the program
+            // runs, alone, hiding every other problem of the stack file; the loader refuses it
+            // itself (runtime.isConfigSecret) in its one list of all problems.
             declared[fullKey(k)] = {
                 type,
-                ...(s.secret ? { secret: true } : {}),
-                description: plain(s.description),
+                description: plain(`${s.description}${s.secret ? " (a secret: set it with pulumi config set --secret)" : ""}`),
                 ...(fixed ? { default: s.default } : {}),
             };
         } else {
