@@ -235,10 +235,17 @@ class Reader {
             return fallback;
         }
         if (s.placeholder !== undefined && !this.options.allowPlaceholders) {
-            for (const v of Array.isArray(result.data) ? (result.data as string[]) : [String(result.data)]) {
+            // A list's elements, an object's text fields (named as paths), or the value itself.
+            const data = result.data as unknown;
+            const candidates: [string, string, string | undefined][] = Array.isArray(data)
+                ? data.map((v) => [k, String(v), undefined])
+                : typeof data === "object" && data !== null
+                  ? Object.entries(data).flatMap(([f, v]) => (typeof v === "string" ? [[`${k}.${f}`, v, f] as [string, string, string]] : []))
+                  : [[k, String(data), undefined]];
+            for (const [key, v, field] of candidates) {
                 const why = placeholderIn(s.placeholder, v);
                 if (why) {
-                    this.fail(k, v, why, fixOf(k, this.ctx));
+                    this.fail(key, v, why, fixOf(k, this.ctx, field));
                 }
             }
         }

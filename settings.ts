@@ -341,6 +341,7 @@ export const SETTINGS = {
             .strict(),
         scope: "existing",
         required: "the server's address is required",
+        placeholder: "domain",
         fix: (_c, field = "address") =>
             `pulumi config set --path sentry:existingHost.${field} ${{ address: "sentry.internal.your-company.com", port: "22", user: "ubuntu", dataDir: "/data", dataDevice: "/dev/disk/by-id/<your-disk>" }[field] ?? "<value>"}`,
         description: "`{address, port (22), user (ubuntu), dataDir (/data), dataDevice}` of [your own server](#your-own-server)",
