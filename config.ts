@@ -16,6 +16,7 @@ import {
     defaultOf,
     fixOf,
     fullKey,
+    JsonSchema,
     jsonSchemaOf,
     Placeholder,
     Setting,
@@ -144,10 +145,8 @@ function placeholderIn(kind: Placeholder, value: string): string | undefined {
     return doc && `uses ${doc}, a documentation domain (RFC 2606) left from the committed template`;
 }
 
-type Json = { type?: string; minimum?: number; maximum?: number; enum?: unknown[] };
-
 /** The message for a value of the wrong type or out of range, from the schema. */
-function rangeMessage(json: Json): string {
+function rangeMessage(json: JsonSchema): string {
     if (json.enum) {
         return `must be one of ${json.enum.join(", ")}`;
     }
@@ -236,19 +235,26 @@ class Reader {
             return fallback;
         }
         if (s.placeholder !== undefined && !this.options.allowPlaceholders) {
-            for (const v of Array.isArray(result.data) ? (result.data as string[]) : [String(result.data)]) {
+            // A list's elements, an object's text fields (named as paths), or the value itself.
+            const data = result.data as unknown;
+            const candidates: [string, string, string | undefined][] = Array.isArray(data)
+                ? data.map((v) => [k, String(v), undefined])
+                : typeof data === "object" && data !== null
+                  ? Object.entries(data).flatMap(([f, v]) => (typeof v === "string" ? [[`${k}.${f}`, v, f] as [string, string, string]] : []))
+                  : [[k, String(data), undefined]];
+            for (const [key, v, field] of candidates) {
                 const why = placeholderIn(s.placeholder, v);
                 if (why) {
-                    this.fail(k, v, why, fixOf(k, this.ctx));
+                    this.fail(key, v, why, fixOf(k, this.ctx, field));
                 }
             }
         }
         return result.data as SettingValue<K>;
     }
 
-    private report(k: SettingKey, s: Setting, decoded: unknown, json: Json, issue: z.core.$ZodIssue): void {
+    private report(k: SettingKey, s: Setting, decoded: unknown, json: JsonSchema, issue: z.core.$ZodIssue): void {
         if (issue.code === "unrecognized_keys") {
-            const fields = Object.keys((json as { properties?: object }).properties ?? {});
+            const fields = Object.keys(json.properties ?? {});
             for (const field of issue.keys) {
                 const near = closestName(field, fields);
                 this.fail(`${k}.${field}`, (decoded as Record<string, unknown>)[field], `${k} has no field ${field}`, near ? `rename it to ${k}.${near}` : `remove it; the fields are ${fields.join(", ")}`);
@@ -258,7 +264,7 @@ class Reader {
         // A field of an object setting is named as a path; an element of a list shows itself.
         const field = typeof issue.path[0] === "string" ? issue.path[0] : undefined;
         const value = issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], decoded);
-        const inner = field ? ((json as { properties?: Record<string, Json> }).properties?.[field] ?? {}) : issue.path.length > 0 ? ((json as { items?: Json }).items ?? {}) : json;
+        const inner = field ? (json.properties?.[field] ?? {}) : issue.path.length > 0 ? (json.items ?? {}) : json;
         const why = issue.code === "custom" || issue.code === "invalid_format" ? issue.message : value === undefined ? "is required" : rangeMessage(inner);
         this.fail(field ? `${k}.${field}` : k, s.secret ? "[secret]" : (value ?? "(unset)"), why, fixOf(k, this.ctx, field));
     }

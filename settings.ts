@@ -342,6 +342,7 @@ export const SETTINGS = {
             .strict(),
         scope: "existing",
         required: "the server's address is required",
+        placeholder: "domain",
         fix: (_c, field = "address") =>
             `pulumi config set --path sentry:existingHost.${field} ${{ address: "sentry.internal.your-company.com", port: "22", user: "ubuntu", dataDir: "/data", dataDevice: "/dev/disk/by-id/<your-disk>" }[field] ?? "<value>"}`,
         description: "`{address, port (22), user (ubuntu), dataDir (/data), dataDevice}` of [your own server](#your-own-server)",
@@ -368,9 +369,19 @@ export const fullKey = (k: string): string => `${PROJECT}:${k}`;
 export const AWS_REGION_KEY = "aws:region";
 export const AWS_REGION_DESCRIPTION = "AWS region: one of @pulumi/aws's `Region` values (China `cn-*` and GovCloud `us-gov-*` included)";
 
+/** The parts of zod's JSON Schema output this program reads. */
+export interface JsonSchema {
+    type?: string;
+    minimum?: number;
+    maximum?: number;
+    enum?: unknown[];
+    properties?: Record<string, JsonSchema>;
+    items?: JsonSchema;
+}
+
 /** The JSON Schema view of a setting's type (what its raw value is decoded as, and its range). */
-export function jsonSchemaOf(s: Setting): { type?: string; minimum?: number; maximum?: number; enum?: unknown[]; pattern?: string } {
-    return z.toJSONSchema(s.schema, { io: "input", unrepresentable: "any" }) as { type?: string };
+export function jsonSchemaOf(s: Setting): JsonSchema {
+    return z.toJSONSchema(s.schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
 }
 
 /** A setting's default for this context, or undefined when it has none. */

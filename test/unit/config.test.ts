@@ -212,11 +212,17 @@ describe("config loader: mistakes that used to surface only during pulumi up", (
         ["publicUrl", { publicUrl: "https://sentry.example.org" }, "sentry:publicUrl = https://sentry.example.org: uses example.org"],
         ["mailHost", { mailHost: "mail.example.net" }, "sentry:mailHost = mail.example.net: uses example.net"],
         ["mailFrom", { mailFrom: "sentry@example.com" }, "sentry:mailFrom = sentry@example.com: uses example.com"],
+        [
+            "existingHost.address",
+            { placement: "existing", existingHost: { address: "sentry.internal.example.com" } },
+            "sentry:existingHost.address = sentry.internal.example.com: uses example.com",
+        ],
     ])("refuses the committed template's placeholder in %s, unless asked to allow it", (_label, override, expected) => {
-        const problems = problemsOf({ ...valid, ...override });
+        const secrets = { adminPassword: "pw", existingHostPrivateKey: "KEY" };
+        const problems = problemsOf({ ...valid, ...override }, secrets);
         expect(problems).toEqual([expect.stringContaining(expected)]);
         expect(problems[0]).toContain("Fix: ");
-        expect(() => parse({ ...valid, ...override }, undefined, "staging", { allowPlaceholders: true })).not.toThrow();
+        expect(() => parse({ ...valid, ...override }, secrets, "staging", { allowPlaceholders: true })).not.toThrow();
     });
 
     it("does not mistake neighbours of the documentation ranges and domains for placeholders", () => {
