@@ -98,6 +98,7 @@ export type StepName = (typeof STEPS)[number];
 export function hostLayout(dataDir: string) {
     return {
         dockerDataRoot: `${dataDir}/docker`,
+        containerdRoot: `${dataDir}/containerd`,
         sentryDir: `${dataDir}/self-hosted`,
         stateDir: `${dataDir}/sentry-deploy`,
     };
@@ -128,6 +129,7 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
         },
         "install-docker": {
             DOCKER_DATA_ROOT: layout.dockerDataRoot,
+            CONTAINERD_ROOT: layout.containerdRoot,
             DOCKER_ADDRESS_POOL_BASE: s.dockerAddressPool,
             DOCKER_ADDRESS_POOL_SIZE: "24",
         },
