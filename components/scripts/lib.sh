@@ -30,6 +30,8 @@
 #   compose_ps_report COMPOSE...         "----- docker compose ps -----" and the state of
 #                                        every service on stdout, via the compose command
 #                                        COMPOSE...; never fails
+#   TLS_PROXY_NGINX_CONF                 the nginx.conf configure-sentry.sh derives
+#                                        behind a TLS proxy, relative to the checkout
 #   HOST_ROOT                            for tests only; leave empty (read by the scripts,
 #                                        not here: the prefix of every absolute host path)
 
@@ -88,6 +90,11 @@ wait_with_heartbeat() {
 # in .env.custom (e.g. switch errors-only back to feature-complete).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 readonly SENTRY_COMPOSE=(docker compose --ansi never --env-file .env --env-file .env.custom)
+
+# configure-sentry.sh writes it (untracked, in the checkout); start-sentry.sh
+# recreates nginx when it changes.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly TLS_PROXY_NGINX_CONF=nginx.behind-tls-proxy.conf
 
 # Compose takes variables from its environment over the env files: keep the ones
 # .env.custom manages out of it.
