@@ -22,10 +22,12 @@
 #         bind-mounted, so compose cannot see them change. The services whose
 #         containers mount the file (or a directory holding it; `docker inspect`
 #         of the project's containers) are recreated alone:
-#         `up --force-recreate --no-deps <services>`. In 26.8.0 ./sentry is
-#         mounted by the Sentry services (web, workers, consumers, cron), not by
-#         Kafka, ClickHouse, Postgres, Redis, Snuba, Relay or nginx; the nginx
-#         file only by nginx.
+#         `up --force-recreate --no-deps <services>`, together with the services
+#         that depend on them with `restart: true` (nginx on web), as compose
+#         itself would. In 26.8.0 ./sentry is mounted by the Sentry services
+#         (web, workers, consumers, cron: 7 in errors-only, 20 in
+#         feature-complete), not by Kafka, ClickHouse, Postgres, Redis, Snuba or
+#         Relay; the derived nginx.conf only by nginx.
 #       .env.custom, docker-compose.override.yml: compose sees these itself and
 #         recreates exactly the services whose configuration they change.
 #  3. `up --remove-orphans` of the whole project, which starts anything not
@@ -118,13 +120,48 @@ services_mounting() {
   done < <(docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}{{range .Mounts}}{{if eq .Type "bind"}} {{.Source}}{{end}}{{end}}' "${ids[@]}") | sort -u
 }
 
+# restarted_with SERVICE...: SERVICE... and, transitively, the services that depend
+# on one of them with `restart: true` (upstream's nginx on web and relay: nginx
+# resolves web's address once, so a recreated web needs a restarted nginx, which
+# compose does only when it recreates web itself, never under --no-deps). Reads
+# `docker compose config`'s normalized YAML; one service per line.
+restarted_with() {
+  local edges
+  edges="$("${SENTRY_COMPOSE[@]}" config | awk '
+    /^services:/ { s = 1; next }
+    s && /^[^[:space:]]/ { s = 0 }
+    !s { next }
+    /^  [^[:space:]]/ { svc = $1; sub(/:$/, "", svc); deps = 0; next }
+    /^    depends_on:/ { deps = 1; next }
+    /^    [^[:space:]]/ { deps = 0; next }
+    deps && /^      [^[:space:]]/ { dep = $1; sub(/:$/, "", dep); next }
+    deps && /^        restart: true[[:space:]]*$/ { print dep, svc }
+  ')" || die "'docker compose config' failed in $SENTRY_DIR; run it by hand to see why"
+  local -A seen=()
+  local -a todo=("$@")
+  local s dep svc
+  while ((${#todo[@]} > 0)); do
+    s="${todo[0]}"
+    todo=("${todo[@]:1}")
+    [[ -n "${seen[$s]:-}" ]] && continue
+    seen[$s]=1
+    echo "$s"
+    while read -r dep svc; do
+      [[ "$dep" == "$s" ]] && todo+=("$svc")
+    done <<<"$edges"
+  done
+}
+
 recreate=()
 if ((!recreate_all)); then
   files=()
   for f in "${BIND_FILES[@]}"; do changed "$f" && files+=("$f"); done
   if ((${#files[@]} > 0)); then
-    mapfile -t recreate < <(services_mounting "${files[@]}")
-    log "changed since the last start: ${files[*]}; recreating the services that mount them: ${recreate[*]:-none running}"
+    mapfile -t mounting < <(services_mounting "${files[@]}")
+    if ((${#mounting[@]} > 0)); then
+      mapfile -t recreate < <(restarted_with "${mounting[@]}")
+    fi
+    log "changed since the last start: ${files[*]}; recreating the services that mount them: ${mounting[*]:-none running}${recreate[*]:+ (with what restarts with them: ${recreate[*]})}"
   fi
   for f in .env.custom docker-compose.override.yml; do
     changed "$f" && log "changed since the last start: $f (compose recreates the services it affects)"
