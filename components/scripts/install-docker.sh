@@ -226,8 +226,10 @@ if write_owned "$work/daemon.json" "$DAEMON_JSON"; then
   log "daemon.json: data-root $DOCKER_DATA_ROOT, local logs $DOCKER_LOG_MAX_SIZE x $DOCKER_LOG_MAX_FILE, address pools $DOCKER_ADDRESS_POOL_BASE split into /$DOCKER_ADDRESS_POOL_SIZE"
 fi
 
-# Version 2 is read by containerd 1.7 and 2.x alike; cri is off as in the
-# config.toml that Docker's containerd.io package ships (Docker does not use it).
+# Version 2 is read by containerd 1.7 and 2.x alike (2.x migrates it); CRI is
+# off as in the config.toml that Docker's containerd.io package ships (Docker
+# does not use it), by its full plugin id: 2.x refuses the short "cri" in a
+# version 2 file.
 cat >"$work/config.toml" <<EOF
 # Managed by install-docker.sh; edits are overwritten.
 # containerd's root holds Docker's images and layers when Docker uses the
@@ -236,7 +238,7 @@ cat >"$work/config.toml" <<EOF
 version = 2
 root = "$CONTAINERD_ROOT"
 state = "/run/containerd"
-disabled_plugins = ["cri"]
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
 EOF
 containerd_changed=0
 write_owned "$work/config.toml" "$CONTAINERD_TOML" && containerd_changed=1
@@ -321,7 +323,8 @@ if [[ "$root_dir" != "$DOCKER_DATA_ROOT" ]]; then
 fi
 command -v containerd >/dev/null 2>&1 ||
   die "containerd is not installed, yet Docker runs on it; install containerd.io from Docker's apt repository"
-containerd_root="$(containerd config dump 2>/dev/null | sed -n 's/^root = "\(.*\)"$/\1/p' | head -n 1)"
+# containerd 1.7 prints root = "...", 2.x root = '...'.
+containerd_root="$(containerd config dump 2>/dev/null | sed -n -E "s/^root = [\"']([^\"']*)[\"']\$/\1/p" | head -n 1)"
 if [[ "$containerd_root" != "$CONTAINERD_ROOT" ]]; then
   die "containerd uses root '${containerd_root:-unknown}', not CONTAINERD_ROOT=$CONTAINERD_ROOT, so Docker's $store would put images on the root disk; check /etc/containerd/config.toml ('containerd config dump'), then 'systemctl restart containerd docker'"
 fi

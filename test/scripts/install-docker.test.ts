@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
@@ -111,7 +112,7 @@ describe("install-docker.sh keeps every image on the data volume, whichever imag
     const toml = sb.read("/etc/containerd/config.toml");
     expect(toml).toMatch(/^root = "\/data\/containerd"$/m);
     expect(toml).toMatch(/^version = 2$/m);
-    expect(toml).toMatch(/^disabled_plugins = \["cri"\]$/m);
+    expect(toml).toMatch(/^disabled_plugins = \["io\.containerd\.grpc\.v1\.cri"\]$/m);
     // containerd.io found it when it was installed (and first started), and dpkg keeps it.
     expect(sb.recFile("containerd-toml-at-docker-install")).toBe(toml);
     expect(callsOf(sb, "apt-get").at(-1)).toContain("-o Dpkg::Options::=--force-confold");
@@ -119,6 +120,17 @@ describe("install-docker.sh keeps every image on the data volume, whichever imag
     expect(r.stdout).toContain(
       "Docker Engine 29.1.2, Compose 2.40.3, containerd image store (overlayfs snapshotter); data root /data/docker and containerd root /data/containerd on the data volume",
     );
+  });
+
+  // A real containerd binary (e.g. the one the real-Docker test host builds), when given.
+  const realContainerd = process.env.REAL_CONTAINERD;
+  it.skipIf(realContainerd === undefined)("writes a config.toml that a real containerd (1.7 or 2.x) loads with the root on the data volume", () => {
+    const sb = ubuntuHost();
+    expect(runScript(sb, "install-docker.sh", DOCKER_29).status).toBe(0);
+    const r = spawnSync(realContainerd as string, ["--config", sb.host("/etc/containerd/config.toml"), "config", "dump"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^root = ["']\/data\/containerd["']$/m);
+    expect(r.stdout).toMatch(/^disabled_plugins = \[["']io\.containerd\.grpc\.v1\.cri["']\]$/m);
   });
 
   it("takes CONTAINERD_ROOT and keeps the config.toml it found once", () => {
