@@ -45,7 +45,10 @@
 #
 # Packages are installed only when docker or compose are missing or older than
 # the minimums; the daemons are restarted only when their configuration changed
-# while they were running. A second run changes nothing.
+# while they were running. On a host where containerd already ran with another
+# root, Docker is stopped, containerd's content is copied to CONTAINERD_ROOT
+# (the old copy is left for you to remove) and both are started again. A second
+# run changes nothing.
 #
 # Run by hand as root:  DOCKER_DATA_ROOT=/data/docker bash install-docker.sh
 #
@@ -197,10 +200,18 @@ fs_of() {
 
 unit_active() { command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1"; }
 
+# containerd_root: the root containerd's configuration gives (containerd 1.7 prints
+# root = "...", 2.x root = '...'); empty without containerd.
+containerd_root() {
+  command -v containerd >/dev/null 2>&1 || return 0
+  containerd config dump 2>/dev/null | sed -n -E "s/^root = [\"']([^\"']*)[\"']\$/\1/p" | head -n 1
+}
+
 # ------------------------------------------- daemon.json, containerd, units
 docker_was_active=0 containerd_was_active=0
 unit_active docker && docker_was_active=1
 unit_active containerd && containerd_was_active=1
+previous_containerd_root="$(containerd_root)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -275,10 +286,28 @@ fi
 if command -v systemctl >/dev/null 2>&1; then
   systemctl is-enabled --quiet docker || systemctl enable --quiet docker
   if ((containerd_changed && containerd_was_active)); then
-    # Images already pulled under the old root stay there, unused: the next
-    # install.sh pulls and builds them again under the new one.
-    log "restarting containerd to apply the new config.toml (root $CONTAINERD_ROOT)"
-    systemctl restart containerd
+    # Docker stops its containers through containerd: stop it first, while
+    # containerd still knows them. Content already under the old root (images of
+    # the containerd image store, which a build on this host made and no
+    # registry has) is copied over, so Docker finds it again; the old copy stays
+    # for you to remove.
+    if systemctl is-active --quiet docker; then
+      log "stopping docker to move containerd's root"
+      systemctl stop docker
+    fi
+    systemctl stop containerd
+    old_root="$HOST_ROOT$previous_containerd_root"
+    new_root="$HOST_ROOT$CONTAINERD_ROOT"
+    if [[ -n "$previous_containerd_root" && "$previous_containerd_root" != "$CONTAINERD_ROOT" && -d "$old_root" ]] &&
+      [[ -n "$(find "$old_root" -mindepth 1 -maxdepth 1 -print -quit)" ]] &&
+      [[ -z "$(find "$new_root" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ]]; then
+      log "copying containerd's content ($(du -sm "$old_root" | cut -f1) MB) from $previous_containerd_root to $CONTAINERD_ROOT; remove $previous_containerd_root once Sentry runs"
+      mkdir -p "$new_root"
+      chmod 0711 "$new_root"
+      cp -a "$old_root/." "$new_root/"
+    fi
+    log "starting containerd with the new config.toml (root $CONTAINERD_ROOT)"
+    systemctl start containerd
   fi
   if ! systemctl is-active --quiet docker; then
     log "starting docker"
@@ -323,8 +352,7 @@ if [[ "$root_dir" != "$DOCKER_DATA_ROOT" ]]; then
 fi
 command -v containerd >/dev/null 2>&1 ||
   die "containerd is not installed, yet Docker runs on it; install containerd.io from Docker's apt repository"
-# containerd 1.7 prints root = "...", 2.x root = '...'.
-containerd_root="$(containerd config dump 2>/dev/null | sed -n -E "s/^root = [\"']([^\"']*)[\"']\$/\1/p" | head -n 1)"
+containerd_root="$(containerd_root)"
 if [[ "$containerd_root" != "$CONTAINERD_ROOT" ]]; then
   die "containerd uses root '${containerd_root:-unknown}', not CONTAINERD_ROOT=$CONTAINERD_ROOT, so Docker's $store would put images on the root disk; check /etc/containerd/config.toml ('containerd config dump'), then 'systemctl restart containerd docker'"
 fi

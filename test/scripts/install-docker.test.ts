@@ -116,7 +116,8 @@ describe("install-docker.sh keeps every image on the data volume, whichever imag
     // containerd.io found it when it was installed (and first started), and dpkg keeps it.
     expect(sb.recFile("containerd-toml-at-docker-install")).toBe(toml);
     expect(callsOf(sb, "apt-get").at(-1)).toContain("-o Dpkg::Options::=--force-confold");
-    expect(callsOf(sb, "containerd")).toEqual(["containerd config dump"]);
+    // Asked before (the root it had) and after (the root it has).
+    expect(callsOf(sb, "containerd")).toEqual(["containerd config dump", "containerd config dump"]);
     expect(r.stdout).toContain(
       "Docker Engine 29.1.2, Compose 2.40.3, containerd image store (overlayfs snapshotter); data root /data/docker and containerd root /data/containerd on the data volume",
     );
@@ -207,13 +208,21 @@ describe("install-docker.sh binds Docker and containerd to the data mount (reboo
     expect(calls.slice(install).filter((l) => /^systemctl (start|restart)/.test(l))).toEqual([]);
   });
 
-  it("restarts a running containerd, then Docker, when containerd's root moves", () => {
+  it("moves a running containerd's root: stops Docker, then containerd, copies the content over, starts both", () => {
     const sb = ubuntuHost();
     dockerRunning(sb);
     sb.writeRec("systemd/containerd.active", "");
-    const r = runScript(sb, "install-docker.sh", base);
+    // Images of Docker 29's containerd image store, built on this host: no registry has them.
+    sb.write("/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/abc", "layer");
+    const r = runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_VERSION: "29.1.2" });
     expect(r.status, r.output).toBe(0);
-    expect(serviceChanges(sb)).toEqual(["systemctl daemon-reload", "systemctl restart containerd", "systemctl restart docker"]);
+    expect(serviceChanges(sb)).toEqual(["systemctl daemon-reload", "systemctl stop docker", "systemctl stop containerd", "systemctl start containerd", "systemctl start docker"]);
+    expect(sb.read("/data/containerd/io.containerd.content.v1.content/blobs/sha256/abc")).toBe("layer");
+    expect(r.stdout).toContain("copying containerd's content (1 MB) from /var/lib/containerd to /data/containerd; remove /var/lib/containerd once Sentry runs");
+    // A second run moves nothing again.
+    sb.clearCalls();
+    expect(runScript(sb, "install-docker.sh", { ...base, STANDIN_DOCKER_VERSION: "29.1.2" }).status).toBe(0);
+    expect(serviceChanges(sb)).toEqual([]);
   });
 });
 

@@ -181,6 +181,8 @@ describe("start-sentry.sh", () => {
     const r = runScript(sb, "start-sentry.sh", base);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("run install-sentry.sh first");
+    // The marker lives on the data volume: without the volume mounted nothing starts.
+    expect(r.stderr).toContain("or the data volume holding it is not mounted");
     expect(callsOf(sb, "docker")).toEqual([]);
   });
 
