@@ -98,6 +98,7 @@ export type StepName = (typeof STEPS)[number];
 export function hostLayout(dataDir: string) {
     return {
         dockerDataRoot: `${dataDir}/docker`,
+        containerdRoot: `${dataDir}/containerd`,
         sentryDir: `${dataDir}/self-hosted`,
         stateDir: `${dataDir}/sentry-deploy`,
     };
@@ -128,6 +129,7 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
         },
         "install-docker": {
             DOCKER_DATA_ROOT: layout.dockerDataRoot,
+            CONTAINERD_ROOT: layout.containerdRoot,
             DOCKER_ADDRESS_POOL_BASE: s.dockerAddressPool,
             DOCKER_ADDRESS_POOL_SIZE: "24",
         },
@@ -164,9 +166,13 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
  * Which earlier steps make a step run again when they ran again. Anything not listed
  * re-runs only when its own inputs change (or the host does): a config change re-runs
  * configure, start and health, never the installer; a version change re-runs checkout,
- * install, start and health.
+ * configure (everything it writes is derived from the checked-out tree too: the compose
+ * override repeats the tree's Redis command, the nginx.conf behind a TLS proxy is the
+ * tree's own with one directive replaced), install (which so runs with the new
+ * override), start and health.
  */
 export const RERUN_AFTER: Partial<Record<StepName, StepName[]>> = {
+    "configure-sentry": ["checkout-self-hosted"],
     "start-sentry": ["configure-sentry", "install-sentry"],
     "check-health": ["start-sentry"],
 };

@@ -19,9 +19,21 @@
 # The block is replaced in place on every run; everything outside it (upstream
 # defaults, the installer's secret key, your own edits) is left as it is, and
 # a re-run with the same inputs leaves every file byte-identical.
-# With SENTRY_REDIS_MAXMEMORY it also writes docker-compose.override.yml (a
-# file it owns: it refuses to overwrite one it did not write, and removes its
-# own when SENTRY_REDIS_MAXMEMORY is emptied).
+# With SENTRY_REDIS_MAXMEMORY and/or SENTRY_BEHIND_TLS_PROXY=true it also
+# writes docker-compose.override.yml, one file for both (a file it owns: it
+# refuses to overwrite one it did not write, and removes its own when neither
+# is set):
+#   redis   upstream's own redis command from docker-compose.yml, plus
+#           --maxmemory SENTRY_REDIS_MAXMEMORY --maxmemory-policy volatile-lru
+#   nginx   (SENTRY_BEHIND_TLS_PROXY=true) mounts nginx.behind-tls-proxy.conf
+#           (untracked, written here) over /etc/nginx/nginx.conf: the checkout's
+#           nginx.conf with its one `proxy_set_header X-Forwarded-Proto $scheme;`
+#           replaced by the scheme the TLS proxy sent (a `map` on
+#           $http_x_forwarded_proto: https or http, else $scheme), so Sentry's
+#           SECURE_PROXY_SSL_HEADER sees https. Refused when the directive is not
+#           there exactly once, or nginx no longer mounts ./nginx.conf.
+# Both are re-derived from the checked-out tree on every run (Pulumi runs this
+# after every checkout), never copied from an older release.
 #
 # .env.custom is read by install.sh (install/_lib.sh sources it with bash, then
 # .env for keys it does not set) and must be passed to every compose command:
@@ -317,38 +329,54 @@ note_outside .env.custom '^(export[[:space:]]+)?(COMPOSE_PROFILES|SENTRY_BIND|SE
   "COMPOSE_PROFILES/SENTRY_BIND/SENTRY_EVENT_RETENTION_DAYS/SENTRY_MAIL_HOST"
 
 # ------------------------------------------------- docker-compose.override.yml
+# Everything below is derived from the checked-out tree on every run (this step
+# re-runs after every checkout), so an upgrade never keeps an override made for
+# the previous release.
 override=docker-compose.override.yml
 ours=0
 if [[ -f "$override" ]] && [[ "$(head -n 1 "$override")" == "$OVERRIDE_TAG"* ]]; then ours=1; fi
+wants=()
+[[ -n "$SENTRY_REDIS_MAXMEMORY" ]] && wants+=(SENTRY_REDIS_MAXMEMORY)
+[[ "$SENTRY_BEHIND_TLS_PROXY" == true ]] && wants+=(SENTRY_BEHIND_TLS_PROXY)
+if ((${#wants[@]} > 0)) && [[ -e "$override" && "$ours" == 0 ]]; then
+  die "$override exists and was not written by this script; move it away and re-run (this script then writes it, for ${wants[*]}), or unset ${wants[*]}"
+fi
+
+# service_block SERVICE: the docker-compose.yml lines of one service.
+service_block() {
+  awk -v s="  $1:" '
+    $0 == s || index($0, s " ") == 1 || index($0, s "\t") == 1 { inside = 1; next }
+    inside && /^  [^[:space:]#]/ { inside = 0 }
+    inside && /^[^[:space:]#]/ { inside = 0 }
+    inside { print }
+  ' docker-compose.yml
+}
+
+{
+  echo "$OVERRIDE_TAG (${wants[*]}); edits are overwritten."
+  echo "services:"
+} >"$work/override"
+
 if [[ -n "$SENTRY_REDIS_MAXMEMORY" ]]; then
-  if [[ -e "$override" && "$ours" == 0 ]]; then
-    die "$override exists and was not written by this script; add the redis maxmemory override to it yourself, or move it away and re-run (SENTRY_REDIS_MAXMEMORY=$SENTRY_REDIS_MAXMEMORY)"
-  fi
   # Find how upstream starts Redis: in 26.8.0 the `redis` service (a valkey
   # image) runs `command: ["valkey-server", "/usr/local/etc/redis/redis.conf"]`
   # with the tracked redis.conf bind-mounted read-only.
-  redis_cmd="$(awk '
-    /^  redis:[[:space:]]*$/ { inside = 1; next }
-    inside && /^  [^[:space:]#]/ { inside = 0 }
-    inside && /^    command:/ { sub(/^    command:[[:space:]]*/, ""); print; exit }
-  ' docker-compose.yml)"
+  redis_cmd="$(service_block redis | sed -n 's/^    command:[[:space:]]*//p' | head -n 1)"
   cmd_re='^\[[[:space:]]*"([a-z-]+-server)"[[:space:]]*,[[:space:]]*"(/[^"]+\.conf)"[[:space:]]*\][[:space:]]*$'
   if ! [[ "$redis_cmd" =~ $cmd_re ]]; then
     die "docker-compose.yml no longer starts the redis service as [\"<redis|valkey>-server\", \"<config file>\"] (found: '${redis_cmd:-no command}'); update the override in configure-sentry.sh, or leave SENTRY_REDIS_MAXMEMORY empty"
   fi
   server_bin="${BASH_REMATCH[1]}"
   server_conf="${BASH_REMATCH[2]}"
-  cat >"$work/override" <<EOF
-$OVERRIDE_TAG (SENTRY_REDIS_MAXMEMORY); edits are overwritten.
-# Caps Redis memory: upstream's tracked redis.conf sets \`maxmemory 0\` (no limit),
-# and a full Redis has taken Sentry hosts down. The redis service runs
-# \`$server_bin $server_conf\` with that file bind-mounted read-only;
-# arguments after the config file override its directives, so this repeats
-# upstream's command and appends the cap instead of editing a tracked file.
-# Policy volatile-lru (upstream's own choice in redis.conf): Redis is both a
-# cache and a processing store here, so only keys with a TTL (caches, rate
-# limits, event-processing entries) are evicted, never keys without one.
-services:
+  cat >>"$work/override" <<EOF
+  # Caps Redis memory: upstream's tracked redis.conf sets \`maxmemory 0\` (no limit),
+  # and a full Redis has taken Sentry hosts down. The redis service runs
+  # \`$server_bin $server_conf\` with that file bind-mounted read-only;
+  # arguments after the config file override its directives, so this repeats
+  # upstream's command and appends the cap instead of editing a tracked file.
+  # Policy volatile-lru (upstream's own choice in redis.conf): Redis is both a
+  # cache and a processing store here, so only keys with a TTL (caches, rate
+  # limits, event-processing entries) are evicted, never keys without one.
   redis:
     command:
       - "$server_bin"
@@ -358,10 +386,66 @@ services:
       - "--maxmemory-policy"
       - "volatile-lru"
 EOF
+fi
+
+# Behind a TLS proxy: upstream's nginx.conf sends `X-Forwarded-Proto $scheme`,
+# always http here, so SECURE_PROXY_SSL_HEADER never matches. Derive an
+# nginx.conf from the checkout's own with that one directive replaced by the
+# scheme the proxy sent (https or http; anything else falls back to $scheme),
+# and mount it over upstream's. The tracked file stays as it is.
+derived="$TLS_PROXY_NGINX_CONF"
+if [[ "$SENTRY_BEHIND_TLS_PROXY" == true ]]; then
+  nginx_block="$(service_block nginx)"
+  if ! grep -Eq '^[[:space:]]+source: \./nginx\.conf[[:space:]]*$' <<<"$nginx_block" ||
+    ! grep -Eq '^[[:space:]]+target: /etc/nginx/nginx\.conf[[:space:]]*$' <<<"$nginx_block"; then
+    die "docker-compose.yml's nginx service no longer bind-mounts ./nginx.conf at /etc/nginx/nginx.conf; update configure-sentry.sh, or set SENTRY_BEHIND_TLS_PROXY=false"
+  fi
+  [[ -f nginx.conf ]] || die "nginx.conf is missing from the checkout; run checkout-self-hosted.sh again"
+  # shellcheck disable=SC2016 # a literal $scheme, as nginx.conf spells it
+  proto_re='^[[:space:]]*proxy_set_header[[:space:]]+X-Forwarded-Proto[[:space:]]+\$scheme;[[:space:]]*$'
+  found="$(grep -Ec "$proto_re" nginx.conf || true)"
+  if [[ "$found" != 1 ]]; then
+    die "nginx.conf sets 'proxy_set_header X-Forwarded-Proto \$scheme;' $found times, not once; update configure-sentry.sh for this release, or set SENTRY_BEHIND_TLS_PROXY=false"
+  fi
+  PROTO_RE="$proto_re" awk '
+    NR == 1 {
+      print "# Derived by configure-sentry.sh from this checkout'"'"'s nginx.conf (SENTRY_BEHIND_TLS_PROXY=true);"
+      print "# re-derived on every deploy, edits are overwritten. Only X-Forwarded-Proto differs."
+    }
+    $0 ~ ENVIRON["PROTO_RE"] {
+      indent = $0
+      sub(/[^[:space:]].*$/, "", indent)
+      print indent "map $http_x_forwarded_proto $sentry_deploy_forwarded_proto {"
+      print indent "\tdefault $scheme;"
+      print indent "\thttps https;"
+      print indent "\thttp http;"
+      print indent "}"
+      print indent "proxy_set_header X-Forwarded-Proto $sentry_deploy_forwarded_proto;"
+      next
+    }
+    { print }
+  ' nginx.conf >"$work/nginx.conf"
+  install_if_changed "$work/nginx.conf" "$derived"
+  cat >>"$work/override" <<EOF
+  # SENTRY_BEHIND_TLS_PROXY=true: nginx reads $derived, this checkout's
+  # nginx.conf with X-Forwarded-Proto taken from the TLS proxy instead of \$scheme.
+  nginx:
+    volumes:
+      - type: bind
+        read_only: true
+        source: ./$derived
+        target: /etc/nginx/nginx.conf
+EOF
+elif [[ -e "$derived" ]]; then
+  rm -f "$derived"
+  changed+=("$derived (removed: SENTRY_BEHIND_TLS_PROXY=false)")
+fi
+
+if ((${#wants[@]} > 0)); then
   install_if_changed "$work/override" "$override"
 elif [[ "$ours" == 1 ]]; then
   rm -f "$override"
-  changed+=("$override (removed: SENTRY_REDIS_MAXMEMORY is empty)")
+  changed+=("$override (removed: no SENTRY_REDIS_MAXMEMORY, no SENTRY_BEHIND_TLS_PROXY)")
 fi
 
 # ------------------------------------------------------------------- summary

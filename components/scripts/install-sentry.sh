@@ -15,6 +15,9 @@
 #   $SENTRY_STATE_DIR/installed          "<version> <profile>"
 #   $SENTRY_STATE_DIR/installed-version  "<version>" (read by checkout-self-hosted.sh)
 # and after an upgrade prunes dangling images. Start Sentry with start-sentry.sh.
+# Before the installer, the containers of services outside the active profiles
+# (after a switch from feature-complete to errors-only) are stopped and removed
+# (lib.sh's remove_inactive_services), as start-sentry.sh does.
 #
 # Run by hand as root:
 #   SENTRY_DIR=/data/self-hosted SENTRY_VERSION=26.8.0 SENTRY_PROFILE=errors-only \
@@ -91,6 +94,11 @@ log "running install.sh for $SENTRY_VERSION ($SENTRY_PROFILE${previous_version:+
 # over its flags if they were set in this environment.
 unset_compose_overrides
 unset SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOWNTIME
+
+# After a profile switch the old profile's containers would keep running through the
+# installer (its `down` leaves services of inactive profiles alone), on a host that may
+# now be sized for the smaller profile.
+(cd "$dir" && remove_inactive_services)
 
 # The installer's output goes to its log; this line, every INSTALL_HEARTBEAT_SECONDS, is
 # what `pulumi up` shows meanwhile.

@@ -30,6 +30,12 @@
 #   compose_ps_report COMPOSE...         "----- docker compose ps -----" and the state of
 #                                        every service on stdout, via the compose command
 #                                        COMPOSE...; never fails
+#   compose_project                      the checkout's compose project name on stdout
+#                                        (run from the checkout)
+#   remove_inactive_services             stop and remove the project's containers of
+#                                        services outside the active profiles
+#   TLS_PROXY_NGINX_CONF                 the nginx.conf configure-sentry.sh derives
+#                                        behind a TLS proxy, relative to the checkout
 #   HOST_ROOT                            for tests only; leave empty (read by the scripts,
 #                                        not here: the prefix of every absolute host path)
 
@@ -89,6 +95,11 @@ wait_with_heartbeat() {
 # shellcheck disable=SC2034 # used by the scripts that source this file
 readonly SENTRY_COMPOSE=(docker compose --ansi never --env-file .env --env-file .env.custom)
 
+# configure-sentry.sh writes it (untracked, in the checkout); start-sentry.sh
+# recreates nginx when it changes.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly TLS_PROXY_NGINX_CONF=nginx.behind-tls-proxy.conf
+
 # Compose takes variables from its environment over the env files: keep the ones
 # .env.custom manages out of it.
 unset_compose_overrides() {
@@ -98,4 +109,38 @@ unset_compose_overrides() {
 compose_ps_report() {
   echo "----- docker compose ps -----"
   "$@" ps --all --format 'table {{.Service}}\t{{.State}}\t{{.Status}}' || true
+}
+
+# compose_project: the compose project name of the checkout (run it from there), as
+# `docker compose config` resolves it (COMPOSE_PROJECT_NAME in .env: sentry-self-hosted).
+compose_project() {
+  local name
+  name="$("${SENTRY_COMPOSE[@]}" config 2>/dev/null | sed -n 's/^name:[[:space:]]*//p' | head -n 1)"
+  [[ "$name" =~ ^[a-z0-9][a-z0-9_-]*$ ]] ||
+    die "docker compose config names no project in $PWD (found '${name}'); run '${SENTRY_COMPOSE[*]} config' there to see why"
+  printf '%s\n' "$name"
+}
+
+# remove_inactive_services: stops and removes the project's containers whose service
+# is not in the active profiles (`config --services`). Compose does not count them
+# as orphans, so `up --remove-orphans` and install.sh's `down` leave a switched-off
+# profile running; the containers are found by their compose labels instead.
+# Volumes are kept.
+remove_inactive_services() {
+  local project active id service
+  local -a ids=() names=()
+  project="$(compose_project)"
+  active="$("${SENTRY_COMPOSE[@]}" config --services)" ||
+    die "'docker compose config --services' failed in $PWD; run it by hand to see why"
+  while read -r id service; do
+    [[ -n "$id" ]] || continue
+    grep -qxF -- "$service" <<<"$active" && continue
+    ids+=("$id")
+    names+=("$service")
+  done < <(docker ps --all --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.oneoff=False \
+    --format '{{.ID}} {{.Label "com.docker.compose.service"}}')
+  ((${#ids[@]} > 0)) || return 0
+  log "stopping and removing ${#ids[@]} container(s) of services outside the active profile: ${names[*]}"
+  docker stop "${ids[@]}" >/dev/null
+  docker rm "${ids[@]}" >/dev/null
 }

@@ -167,13 +167,14 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         expect(composeUps()).toHaveLength(ups + 1);
     });
 
-    step("a version change (26.7.2 -> 26.8.0) checks out, installs once more and restarts", async () => {
+    step("a version change (26.7.2 -> 26.8.0) checks out, re-derives the configuration, installs once more and restarts", async () => {
         await configSet("sentry:sentryVersion", "26.8.0");
         const { result, events } = await up("up-version");
         expect(result.code).toBe(0);
         expect(Object.keys(changedResources(events)).sort()).toEqual([
             "sentry-e2e-check-health",
             "sentry-e2e-checkout-self-hosted",
+            "sentry-e2e-configure-sentry",
             "sentry-e2e-install-sentry",
             "sentry-e2e-start-sentry",
         ]);

@@ -104,10 +104,11 @@ describe("rendered steps over real SSH (no engine)", () => {
         expect(installRuns()).toHaveLength(1);
     });
 
-    step("a version change changes checkout and install; the installer runs once more", async () => {
+    step("a version change changes checkout and install; configure re-derives; the installer runs once more", async () => {
         const steps = await render("v2", { "sentry:publicUrl": URL_2, "sentry:sentryVersion": "26.8.0" });
         expect(changedSteps(rendered.url, steps)).toEqual(["checkout-self-hosted", "install-sentry"]);
-        await runSteps("v2", steps, ["checkout-self-hosted", "install-sentry", "start-sentry", "check-health"]);
+        // configure-sentry re-runs after every checkout (RERUN_AFTER): what it writes is derived from the tree.
+        await runSteps("v2", steps, ["checkout-self-hosted", "configure-sentry", "install-sentry", "start-sentry", "check-health"]);
         expect(installRuns()).toHaveLength(2);
         expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.8.0");
         expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_2);

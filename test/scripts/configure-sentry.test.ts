@@ -3,7 +3,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { SELF_HOSTED_FIXTURE, SENTRY_DIR, STANDIN_BIN, copySelfHosted, installerRuns, makeSandbox, onPath, removeSandboxes, runFile, runScript, type Sandbox } from "./harness";
+import {
+  SELF_HOSTED_BUNDLE,
+  SELF_HOSTED_FIXTURE,
+  SENTRY_DIR,
+  STANDIN_BIN,
+  copySelfHosted,
+  installerRuns,
+  makeSandbox,
+  onPath,
+  removeSandboxes,
+  runFile,
+  runScript,
+  upstreamTree,
+  type Sandbox,
+} from "./harness";
 
 afterAll(removeSandboxes);
 
@@ -24,7 +38,7 @@ function checkout(): Sandbox {
   return sb;
 }
 const file = (sb: Sandbox, p: string) => sb.read(`${SENTRY_DIR}/${p}`);
-const LOCAL_FILES = ["sentry/config.yml", "sentry/sentry.conf.py", ".env.custom", "docker-compose.override.yml"];
+const LOCAL_FILES = ["sentry/config.yml", "sentry/sentry.conf.py", ".env.custom", "docker-compose.override.yml", "nginx.behind-tls-proxy.conf"];
 const snapshot = (sb: Sandbox) =>
   Object.fromEntries(LOCAL_FILES.map((p) => [p, sb.exists(`${SENTRY_DIR}/${p}`) ? file(sb, p) : null]));
 
@@ -100,11 +114,19 @@ describe("configure-sentry.sh against the self-hosted fixture", () => {
     expect(file(sb, "docker-compose.yml")).toBe(fixture("docker-compose.yml"));
     expect(file(sb, "redis.conf")).toBe(fixture("redis.conf"));
     expect(sb.exists(`${SENTRY_DIR}/docker-compose.override.yml`)).toBe(false);
+    expect(sb.exists(`${SENTRY_DIR}/nginx.behind-tls-proxy.conf`)).toBe(false);
   });
 
   it("is byte-identical on a second run", () => {
     const sb = checkout();
-    const env = { ...base, SENTRY_REDIS_MAXMEMORY: "1gb", SENTRY_MAIL_HOST: "mail.example.com", SENTRY_MAIL_FROM: "sentry@example.com" };
+    const env = {
+      ...base,
+      SENTRY_URL: "https://sentry.example.com",
+      SENTRY_BEHIND_TLS_PROXY: "true",
+      SENTRY_REDIS_MAXMEMORY: "1gb",
+      SENTRY_MAIL_HOST: "mail.example.com",
+      SENTRY_MAIL_FROM: "sentry@example.com",
+    };
     expect(runScript(sb, "configure-sentry.sh", env).status).toBe(0);
     const first = snapshot(sb);
     const mtimes = LOCAL_FILES.map((p) => fs.statSync(sb.host(`${SENTRY_DIR}/${p}`)).mtimeMs);
@@ -283,6 +305,117 @@ describe("configure-sentry.sh Redis cap", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("no longer starts the redis service");
     expect(sb.exists(`${SENTRY_DIR}/docker-compose.override.yml`)).toBe(false);
+  });
+});
+
+type Override = { services: Record<string, { command?: string[]; volumes?: unknown[] }> };
+const override = (sb: Sandbox) => parseYaml(file(sb, "docker-compose.override.yml")) as Override;
+const TLS = { ...base, SENTRY_URL: "https://sentry.example.com", SENTRY_BEHIND_TLS_PROXY: "true" };
+const PROTO = "\tproxy_set_header X-Forwarded-Proto $scheme;";
+const DERIVED_PROTO = [
+  "\tmap $http_x_forwarded_proto $sentry_deploy_forwarded_proto {",
+  "\t\tdefault $scheme;",
+  "\t\thttps https;",
+  "\t\thttp http;",
+  "\t}",
+  "\tproxy_set_header X-Forwarded-Proto $sentry_deploy_forwarded_proto;",
+];
+/** What the derived nginx.conf must be: the checkout's own, with only the X-Forwarded-Proto directive replaced. */
+const expectedDerived = (upstream: string) =>
+  [
+    "# Derived by configure-sentry.sh from this checkout's nginx.conf (SENTRY_BEHIND_TLS_PROXY=true);",
+    "# re-derived on every deploy, edits are overwritten. Only X-Forwarded-Proto differs.",
+    upstream.replace(`${PROTO}\n`, `${DERIVED_PROTO.join("\n")}\n`),
+  ].join("\n");
+const NGINX_MOUNT = { type: "bind", read_only: true, source: "./nginx.behind-tls-proxy.conf", target: "/etc/nginx/nginx.conf" };
+
+describe("configure-sentry.sh behind a TLS proxy (X-Forwarded-Proto)", () => {
+  it("mounts a derived nginx.conf that passes on the proxy's scheme over upstream's, leaving the tracked file alone", () => {
+    const sb = checkout();
+    const r = runScript(sb, "configure-sentry.sh", TLS);
+    expect(r.status, r.output).toBe(0);
+    expect(file(sb, "nginx.behind-tls-proxy.conf")).toBe(expectedDerived(fixture("nginx.conf")));
+    expect(file(sb, "nginx.conf")).toBe(fixture("nginx.conf"));
+    expect(override(sb).services).toEqual({ nginx: { volumes: [NGINX_MOUNT] } });
+    // Sentry trusts the header only together with this.
+    expect(file(sb, "sentry/sentry.conf.py")).toContain('\nSECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")\n');
+  });
+
+  it("merges the Redis cap and the nginx mount into one managed override, and takes each away on its own", () => {
+    const sb = checkout();
+    expect(runScript(sb, "configure-sentry.sh", { ...TLS, SENTRY_REDIS_MAXMEMORY: "1gb" }).status).toBe(0);
+    expect(Object.keys(override(sb).services)).toEqual(["redis", "nginx"]);
+    expect(runScript(sb, "configure-sentry.sh", { ...base, SENTRY_REDIS_MAXMEMORY: "1gb" }).status).toBe(0);
+    expect(Object.keys(override(sb).services)).toEqual(["redis"]);
+    expect(sb.exists(`${SENTRY_DIR}/nginx.behind-tls-proxy.conf`)).toBe(false);
+    expect(runScript(sb, "configure-sentry.sh", TLS).status).toBe(0);
+    expect(override(sb).services).toEqual({ nginx: { volumes: [NGINX_MOUNT] } });
+    const r = runScript(sb, "configure-sentry.sh", base);
+    expect(r.status, r.output).toBe(0);
+    expect(sb.exists(`${SENTRY_DIR}/docker-compose.override.yml`)).toBe(false);
+    expect(sb.exists(`${SENTRY_DIR}/nginx.behind-tls-proxy.conf`)).toBe(false);
+  });
+
+  it.each([
+    ["is missing", (t: string) => t.replace(`${PROTO}\n`, ""), "0 times"],
+    ["is there twice", (t: string) => t.replace(`${PROTO}\n`, `${PROTO}\n${PROTO}\n`), "2 times"],
+    ["sends another value", (t: string) => t.replace(PROTO, "\tproxy_set_header X-Forwarded-Proto https;"), "0 times"],
+  ])("refuses when upstream's X-Forwarded-Proto directive %s, writing nothing", (_name, edit, count) => {
+    const sb = checkout();
+    const conf = sb.host(`${SENTRY_DIR}/nginx.conf`);
+    fs.writeFileSync(conf, edit(fs.readFileSync(conf, "utf8")));
+    const r = runScript(sb, "configure-sentry.sh", TLS);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`nginx.conf sets 'proxy_set_header X-Forwarded-Proto $scheme;' ${count}, not once`);
+    expect(sb.exists(`${SENTRY_DIR}/nginx.behind-tls-proxy.conf`)).toBe(false);
+    expect(sb.exists(`${SENTRY_DIR}/docker-compose.override.yml`)).toBe(false);
+  });
+
+  it("refuses when upstream's nginx no longer mounts ./nginx.conf", () => {
+    const sb = checkout();
+    const compose = sb.host(`${SENTRY_DIR}/docker-compose.yml`);
+    fs.writeFileSync(compose, fs.readFileSync(compose, "utf8").replace("source: ./nginx.conf", "source: ./nginx/nginx.conf"));
+    const r = runScript(sb, "configure-sentry.sh", TLS);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("nginx service no longer bind-mounts ./nginx.conf at /etc/nginx/nginx.conf");
+  });
+
+  it("never overwrites an override file it did not write", () => {
+    const sb = checkout();
+    sb.write(`${SENTRY_DIR}/docker-compose.override.yml`, "services:\n  web:\n    mem_limit: 4g\n");
+    const r = runScript(sb, "configure-sentry.sh", TLS);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("docker-compose.override.yml exists and was not written by this script");
+    expect(file(sb, "docker-compose.override.yml")).toBe("services:\n  web:\n    mem_limit: 4g\n");
+  });
+});
+
+describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("configure-sentry.sh against the real self-hosted tree", () => {
+  /** The fixture checkout with upstream's docker-compose.yml and nginx.conf of a release. */
+  const atRelease = (sb: Sandbox, tag: string) => {
+    for (const f of ["docker-compose.yml", "nginx.conf"]) fs.copyFileSync(path.join(upstreamTree(tag), f), sb.host(`${SENTRY_DIR}/${f}`));
+  };
+
+  it.each(["26.7.2", "26.8.0"])("derives nginx.conf from %s's own, changing only X-Forwarded-Proto", (tag) => {
+    const sb = checkout();
+    atRelease(sb, tag);
+    const r = runScript(sb, "configure-sentry.sh", TLS);
+    expect(r.status, r.output).toBe(0);
+    const upstream = fs.readFileSync(path.join(upstreamTree(tag), "nginx.conf"), "utf8");
+    expect(file(sb, "nginx.behind-tls-proxy.conf")).toBe(expectedDerived(upstream));
+  });
+
+  it("re-derives the Redis command on an upgrade: 26.7.2's redis-server, then 26.8.0's valkey-server", () => {
+    const sb = checkout();
+    const env = { ...TLS, SENTRY_REDIS_MAXMEMORY: "1gb" };
+    atRelease(sb, "26.7.2");
+    expect(runScript(sb, "configure-sentry.sh", env).status).toBe(0);
+    expect(override(sb).services.redis.command?.slice(0, 2)).toEqual(["redis-server", "/usr/local/etc/redis/redis.conf"]);
+    atRelease(sb, "26.8.0");
+    const r = runScript(sb, "configure-sentry.sh", env);
+    expect(r.status, r.output).toBe(0);
+    expect(r.stdout).toContain("updated: docker-compose.override.yml");
+    expect(override(sb).services.redis.command).toEqual(["valkey-server", "/usr/local/etc/redis/redis.conf", "--maxmemory", "1gb", "--maxmemory-policy", "volatile-lru"]);
   });
 });
 

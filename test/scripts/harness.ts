@@ -177,6 +177,35 @@ export function copySelfHosted(sb: Sandbox, hostPath: string = SENTRY_DIR): stri
   return dest;
 }
 
+/**
+ * The real getsentry/self-hosted repository (a git bundle with the release tags), from
+ * $SELF_HOSTED_BUNDLE or shared/upstream/self-hosted.bundle beside an ancestor of the
+ * repository; undefined when neither exists.
+ */
+export const SELF_HOSTED_BUNDLE: string | undefined = [
+  process.env.SELF_HOSTED_BUNDLE,
+  ...[1, 2, 3].map((up) => path.resolve(REPO_ROOT, ...Array<string>(up).fill(".."), "shared", "upstream", "self-hosted.bundle")),
+].find((f): f is string => f !== undefined && f !== "" && fs.existsSync(f));
+
+const upstreamTrees = new Map<string, string>();
+
+/** A directory holding the real self-hosted tree at a release tag, extracted once per test run from SELF_HOSTED_BUNDLE. */
+export function upstreamTree(tag: string): string {
+  if (SELF_HOSTED_BUNDLE === undefined) throw new Error("no self-hosted bundle: set SELF_HOSTED_BUNDLE");
+  let dir = upstreamTrees.get(tag);
+  if (dir === undefined) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `self-hosted-${tag}-`));
+    sandboxes.push(base);
+    git(base, "clone", "-q", "--bare", SELF_HOSTED_BUNDLE, "repo.git");
+    dir = path.join(base, "tree");
+    fs.mkdirSync(dir);
+    const r = spawnSync("bash", ["-c", `git --git-dir="$1" archive "$2" | tar -x -C "$3"`, "_", path.join(base, "repo.git"), tag, dir], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`extracting ${tag} from ${SELF_HOSTED_BUNDLE} failed: ${r.stderr}`);
+    upstreamTrees.set(tag, dir);
+  }
+  return dir;
+}
+
 /** The runs of the stand-in install.sh (install.log): one object of its key=value fields per run. */
 export function installerRuns(sb: Sandbox): Record<string, string>[] {
   return sb

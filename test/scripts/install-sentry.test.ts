@@ -8,6 +8,9 @@ afterAll(removeSandboxes);
 const FLAGS = "--skip-user-creation --no-report-self-hosted-issues --apply-automatic-config-updates --skip-commit-check";
 const base = { SENTRY_DIR, SENTRY_VERSION: "26.8.0", SENTRY_PROFILE: "errors-only", SENTRY_STATE_DIR: STATE_DIR };
 
+/** The docker calls that change something (compose config and ps only read). */
+const dockerChanges = (sb: Sandbox) => callsOf(sb, "docker").filter((l) => !/^docker (compose .* config( --services)?|ps .*)$/.test(l));
+
 /** A configured 26.8.0 checkout, as configure-sentry.sh leaves it. */
 function configured(profile = "errors-only"): Sandbox {
   const sb = makeSandbox();
@@ -39,7 +42,7 @@ describe("install-sentry.sh", () => {
     expect(sb.read(`${STATE_DIR}/install-26.8.0.log`)).toContain("step 100/100");
     expect(fs.statSync(sb.host(STATE_DIR)).mode & 0o777).toBe(0o700);
     // A fresh install has no old images to prune.
-    expect(callsOf(sb, "docker")).toEqual([]);
+    expect(dockerChanges(sb)).toEqual([]);
     expect(r.output).not.toContain("step 50/100");
   });
 
@@ -62,7 +65,19 @@ describe("install-sentry.sh", () => {
     expect(r.status, r.output).toBe(0);
     expect(installerRuns(sb).map((run) => run.COMPOSE_PROFILES)).toEqual(["feature-complete"]);
     expect(sb.read(`${STATE_DIR}/installed`)).toBe("26.8.0 feature-complete\n");
-    expect(callsOf(sb, "docker")).toEqual([]);
+    expect(dockerChanges(sb)).toEqual([]);
+  });
+
+  it("stops and removes the old profile's containers before the installer runs after a switch to errors-only", () => {
+    const sb = configured("errors-only");
+    sb.write(`${STATE_DIR}/installed`, "26.8.0 feature-complete\n");
+    sb.write(`${STATE_DIR}/installed-version`, "26.8.0\n");
+    sb.writeRec("containers", "c-web\tsentry-self-hosted\tweb\t\nc-tx\tsentry-self-hosted\ttransactions-consumer\t\n");
+    const r = runScript(sb, "install-sentry.sh", base);
+    expect(r.status, r.output).toBe(0);
+    expect(dockerChanges(sb)).toEqual(["docker stop c-tx", "docker rm c-tx"]);
+    expect(sb.recFile("containers")).toBe("c-web\tsentry-self-hosted\tweb\t\n");
+    expect(installerRuns(sb).map((run) => run.COMPOSE_PROFILES)).toEqual(["errors-only"]);
   });
 
   it("prunes dangling images after an upgrade", () => {
@@ -71,7 +86,7 @@ describe("install-sentry.sh", () => {
     sb.write(`${STATE_DIR}/installed-version`, "26.7.0\n");
     const r = runScript(sb, "install-sentry.sh", base);
     expect(r.status, r.output).toBe(0);
-    expect(callsOf(sb, "docker")).toEqual(["docker image prune --force --filter dangling=true"]);
+    expect(dockerChanges(sb)).toEqual(["docker image prune --force --filter dangling=true"]);
     expect(sb.read(`${STATE_DIR}/installed-version`)).toBe("26.8.0\n");
   });
 

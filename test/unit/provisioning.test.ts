@@ -69,7 +69,7 @@ describe("provisioning chain", () => {
             SENTRY_REDIS_MAXMEMORY: "1gb",
         });
         expect(envFileOf(step(plan, "prepare-data"))).toEqual({ DATA_DIR: "/data", DATA_VOLUME_ID: expect.stringMatching(/^vol-[0-9a-f]{17}$/), DATA_VOLUME_SIZE_GB: "60", SWAP_SIZE_GB: "8" });
-        expect(envFileOf(step(plan, "install-docker"))).toMatchObject({ DOCKER_DATA_ROOT: "/data/docker", DOCKER_ADDRESS_POOL_BASE: "10.250.0.0/16" });
+        expect(envFileOf(step(plan, "install-docker"))).toMatchObject({ DOCKER_DATA_ROOT: "/data/docker", CONTAINERD_ROOT: "/data/containerd", DOCKER_ADDRESS_POOL_BASE: "10.250.0.0/16" });
         expect(envFileOf(step(plan, "install-sentry"))).toEqual({ SENTRY_DIR: "/data/self-hosted", SENTRY_STATE_DIR: "/data/sentry-deploy", SENTRY_VERSION: "26.8.0", SENTRY_PROFILE: "errors-only" });
         expect(envFileOf(step(plan, "create-admin"))).toEqual({ SENTRY_DIR: "/data/self-hosted", SENTRY_ADMIN_EMAIL: "sentry-admin@example.com" });
     });
@@ -83,7 +83,8 @@ describe("provisioning chain", () => {
         ["registration", { "sentry:allowRegistration": true }, ["configure-sentry", "start-sentry", "check-health"]],
         ["the event rate limit", { "sentry:eventsPerMinuteLimit": 100 }, ["configure-sentry", "start-sentry", "check-health"]],
         ["the admin email", { "sentry:adminEmail": "ops@example.com" }, ["configure-sentry", "start-sentry", "create-admin", "check-health"]],
-        ["the version", { "sentry:sentryVersion": "26.7.2" }, ["checkout-self-hosted", "install-sentry", "start-sentry", "check-health"]],
+        // configure-sentry re-derives what it writes from the new checkout (the Redis command of the override).
+        ["the version", { "sentry:sentryVersion": "26.7.2" }, ["checkout-self-hosted", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
         ["the profile", { "sentry:profile": "feature-complete", "sentry:instanceType": "m7i.xlarge" }, ["prepare-data", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
         ["the data volume size (the filesystem grows)", { "sentry:dataVolumeSizeGb": 80 }, ["prepare-data"]],
         ["extra SSH keys", { "sentry:sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHumanKey alice@laptop"] }, ["authorize-ssh-keys"]],
@@ -102,6 +103,7 @@ describe("provisioning chain", () => {
         const own = await planStack("own", { allowPlaceholders: true, config: { ...base, "sentry:placement": "existing", "sentry:existingHost": { address: "10.0.0.5" }, "sentry:existingHostPrivateKey": { secure: "v1:k" } } });
         expect(own.resources.filter((r) => r.type === "command:remote:Command" && r.inputs.triggers !== undefined).map((r) => r.name).sort()).toEqual([
             "sentry-own-check-health",
+            "sentry-own-configure-sentry",
             "sentry-own-start-sentry",
         ]);
     });
@@ -109,6 +111,13 @@ describe("provisioning chain", () => {
     it("never re-runs the installer for a configuration change", () => {
         expect(RERUN_AFTER["install-sentry"]).toBeUndefined();
         expect(RERUN_AFTER["start-sentry"]).toEqual(["configure-sentry", "install-sentry"]);
+    });
+
+    it("re-derives the configuration from every new checkout, before the installer runs with it", async () => {
+        expect(RERUN_AFTER["configure-sentry"]).toEqual(["checkout-self-hosted"]);
+        const plan = await planStack("staging", { config: base });
+        expect(step(plan, "configure-sentry").dependsOn).toContain("sentry-staging-provision-checkout-self-hosted");
+        expect(step(plan, "install-sentry").dependsOn).toContain("sentry-staging-provision-configure-sentry");
     });
 });
 
