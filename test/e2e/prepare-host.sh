@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Puts the stand-ins on a test host started by host.sh (Docker cannot run here and no
 # registry or GitHub is reachable; everything else on the host is real):
+#   /usr/local/bin/containerd        test/fixtures/bin/containerd (answers config dump)
 #   /usr/local/bin/docker            standins/docker -> test/fixtures/bin/docker (records calls,
 #                                    answers Docker 28 / Compose 2.40) + a real HTTP /_health/
 #   /srv/git/self-hosted.git         test/fixtures/self-hosted published as a git repository
@@ -24,6 +25,8 @@ install -m 0755 "$FIXTURES/bin/docker" "$lib/docker-standin"
 install -m 0755 "$HERE/standins/docker" "$lib/docker"
 install -m 0644 "$HERE/standins/fake-web.py" "$lib/fake-web.py"
 ln -sfn /usr/local/lib/sentry-e2e/docker "$root/usr/local/bin/docker"
+# install-docker.sh asks containerd where its root is (containerd config dump).
+install -m 0755 "$FIXTURES/bin/containerd" "$root/usr/local/bin/containerd"
 install -d -m 0755 "$root/var/lib/sentry-e2e"
 install -d -m 1777 "$root/var/lib/sentry-e2e/record"
 # The installer stand-in runs under sudo (which drops STANDIN_RECORD_DIR): its default
