@@ -4,8 +4,8 @@
 # directory. Its bin/ holds, built from these modules:
 #
 #   dockerd, docker-proxy    github.com/moby/moby/v2 v2.0.0-beta.24   = Docker Engine 29.8.1
-#   docker                   github.com/docker/cli v29.8.1+incompatible (no go.mod: built from
-#                            its vendor.mod/vendor/ as upstream's scripts/with-go-mod.sh does)
+#   docker                   github.com/docker/cli v29.8.1+incompatible (no go.mod: built with
+#                            its vendor.mod as go.mod, as upstream's scripts/with-go-mod.sh does)
 #   containerd, ctr,         github.com/containerd/containerd/v2 v2.3.5 (the containerd moby
 #   containerd-shim-runc-v2  v2.0.0-beta.24's Dockerfile pins as CONTAINERD_VERSION)
 #   runc                     github.com/opencontainers/runc v1.5.1 (moby's RUNC_VERSION), static,
@@ -45,17 +45,10 @@ log() { echo "docker29/build.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 export GOSUMDB=off GOFLAGS=-mod=mod
-scratch=""
-cleanup() { if [ -n "$scratch" ]; then chmod -R u+w "$scratch" 2>/dev/null || true; rm -rf "$scratch"; fi; }
-trap cleanup EXIT
 
 # module_dir MODULE@VERSION: the module's directory in the module cache (downloaded if needed).
 module_dir() {
     local json dir
-    if [ -z "$scratch" ]; then
-        scratch=$(mktemp -d)
-        (cd "$scratch" && go mod init sentry-e2e-docker29 >/dev/null 2>&1)
-    fi
     json=$(cd "$scratch" && go mod download -json "$1" 2>&1) || die "go mod download $1 failed: $json"
     dir=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Dir", ""))')
     [ -d "$dir" ] || die "go mod download $1 gave no directory: $json"
@@ -80,6 +73,10 @@ build() {
 if [ -s "$out/VERSIONS" ]; then echo "$out"; exit 0; fi
 command -v go >/dev/null || die "go not found (needed to build Docker $DOCKER_VERSION from the Go module proxy)"
 mkdir -p "$bin"
+# A module of our own for `go mod download` to run in, and the CLI's writable copy.
+scratch=$(mktemp -d)
+trap 'chmod -R u+w "$scratch"; rm -rf "$scratch"' EXIT
+(cd "$scratch" && go mod init sentry-e2e-docker29 >/dev/null 2>&1)
 total=$SECONDS
 
 moby=$(module_dir "$MOBY_MODULE@$MOBY_VERSION")
@@ -106,16 +103,18 @@ runc=$(module_dir "$RUNC_MODULE@$RUNC_VERSION")
 build runc "$runc" CGO_ENABLED=1 -- -tags "seccomp urfave_cli_no_docs netgo osusergo" \
     -ldflags "-X main.gitCommit=$RUNC_VERSION -extldflags -static" .
 
-# The CLI has no go.mod: build a writable copy with its vendor.mod as go.mod and its vendor/.
+# The CLI has no go.mod: build a writable copy with its vendor.mod/vendor.sum as go.mod/go.sum
+# (the module zip has no vendor/ but modules.txt, so the dependencies come from the proxy).
 cli_src=$(module_dir "$CLI_MODULE@$CLI_VERSION")
 if [ ! -x "$bin/docker" ]; then
     cp -r "$cli_src" "$scratch/cli"
     chmod -R u+w "$scratch/cli"
     cp "$scratch/cli/vendor.mod" "$scratch/cli/go.mod"
     cp "$scratch/cli/vendor.sum" "$scratch/cli/go.sum"
+    rm -rf "$scratch/cli/vendor"
 fi
 v=github.com/docker/cli/cli/version
-build docker "$scratch/cli" CGO_ENABLED=0 GOFLAGS=-mod=vendor -- -tags "osusergo netgo static_build" \
+build docker "$scratch/cli" CGO_ENABLED=0 -- -tags "osusergo netgo static_build" \
     -ldflags "-X $v.Version=$DOCKER_VERSION -X $v.GitCommit=$CLI_VERSION -X '$v.PlatformName=Docker Engine - Community'" ./cmd/docker
 
 compose=$(module_dir "$COMPOSE_MODULE@$COMPOSE_VERSION")
