@@ -119,7 +119,9 @@ cmd_start() {
     tarball=$(cmd_rootfs)
     root="$dir/root"
     mkdir -p "$root"
-    tar --numeric-owner -C "$root" -xzf "$tarball"
+    # Without documentation and translations (as dpkg's path-exclude would): half the time.
+    tar --numeric-owner -C "$root" --exclude=./usr/share/doc --exclude=./usr/share/locale \
+        --exclude=./usr/share/man --exclude=./usr/share/info -xzf "$tarball"
     install_packages "$root" "$build"
     printf '127.0.0.1 localhost sentry-e2e-docker29\n' >"$root/etc/hosts"
     install -d -m 0755 "$root/data"
