@@ -28,6 +28,9 @@ export E2E_TOOLCHAIN_BIN
 echo "e2e: toolchain ready after $((SECONDS - start)) s" >&2
 bash "$HERE/host.sh" rootfs >/dev/null
 echo "e2e: host root file system ready after $((SECONDS - start)) s" >&2
+bash "$HERE/docker29/build.sh" >/dev/null
+bash "$HERE/docker29/sandbox.sh" rootfs >/dev/null
+echo "e2e: Docker 29 binaries and sandbox root file system ready after $((SECONDS - start)) s" >&2
 rc=0
 npx vitest run --config "$HERE/vitest.config.ts" "$@" </dev/null || rc=$?
 echo "e2e: finished in $((SECONDS - start)) s (exit $rc)" >&2
