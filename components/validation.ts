@@ -138,7 +138,7 @@ const PUBLIC: Record<Family, Range[]> = {
  * networks - the internet, however it is split (0.0.0.0/1 + 128.0.0.0/1, sixteen /4s...).
  * Private and reserved ranges do not count: 10.0.0.0/8 behind a VPN is not the internet.
  */
-export const INTERNET_BOUND: Readonly<Record<Family, { addresses: bigint; block: string }>> = {
+const INTERNET_BOUND: Readonly<Record<Family, { addresses: bigint; block: string }>> = {
     4: { addresses: 1n << 24n, block: "/8" },
     6: { addresses: 1n << 96n, block: "/32" },
 };

@@ -348,7 +348,7 @@ interface Entry {
 }
 
 /** A port range of one security group that the internet can reach, and who opens it. */
-export interface PublicReach {
+interface PublicReach {
     fromPort: number;
     toPort: number;
     /** The entries whose CIDRs open it (plan order), with those CIDRs. */
@@ -364,7 +364,7 @@ const reachCache = new WeakMap<readonly PolicyResource[], PublicReach[]>();
  * carry it, as validation.ts's internetExposures judges a set. Adjacent ports opened by the
  * same entries are reported as one range.
  */
-export function publicReach(resources: readonly PolicyResource[]): PublicReach[] {
+function publicReach(resources: readonly PolicyResource[]): PublicReach[] {
     const cached = reachCache.get(resources);
     if (cached) {
         return cached;

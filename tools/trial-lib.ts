@@ -451,7 +451,7 @@ const COMMANDS: Record<string, { synopsis: string; help: string; takesName: bool
     },
 };
 
-export const USAGE = Object.values(COMMANDS)
+const USAGE = Object.values(COMMANDS)
     .map((c, i) => `${i === 0 ? "usage: " : "       "}npm run trial -- ${c.synopsis}`)
     .join("\n");
 
@@ -464,7 +464,7 @@ const HELP = [
 ].join("\n");
 
 /** A mistake on the command line: reported with the usage, exit status 2. */
-export class UsageError extends TrialError {}
+class UsageError extends TrialError {}
 
 export interface ParsedArgs {
     command: string;

@@ -1,24 +1,17 @@
 // `npm run plan` as reviewers and CI run it: a real process, its output and its exit code.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { readStackConfig } from "../../tools/planner";
+import { runProcess } from "./helpers";
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
 
-function plan(...args: string[]) {
-    const r = spawnSync(tsx, ["tools/plan.ts", ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function npm(...args: string[]) {
-    const r = spawnSync("npm", args, { cwd: root, encoding: "utf8", timeout: 90_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const plan = (...args: string[]) => runProcess(tsx, ["tools/plan.ts", ...args], { cwd: root });
+const npm = (...args: string[]) => runProcess("npm", args, { cwd: root });
 
 /** A line of a JavaScript stack trace ("    at main (/.../plan.ts:12:3)"). */
 const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
@@ -30,9 +23,10 @@ function proposedStackFile(changes: Record<string, unknown>): string {
     return file;
 }
 
-describe("npm run plan", () => {
-    it("prints the staging plan as JSON in the documented shape, secrets hidden", () => {
-        const r = plan("--stack", "staging", "--json", "--allow-placeholders");
+// Each test runs whole plans in child processes: seconds each, more on a busy machine.
+describe("npm run plan", { timeout: 120_000 }, () => {
+    it("prints the staging plan as JSON in the documented shape, secrets hidden", async () => {
+        const r = await plan("--stack", "staging", "--json", "--allow-placeholders");
         expect(r.status, r.stderr).toBe(0);
         const out = JSON.parse(r.stdout) as { stack: string; resources: Record<string, unknown>[] };
         expect(out.stack).toBe("staging");
@@ -44,53 +38,49 @@ describe("npm run plan", () => {
         expect(admin.inputs.stdin).toBe("[secret]");
     });
 
-    it("writes the whole JSON plan into a pipe, even when the reader is slow", () => {
+    it("writes the whole JSON plan into a pipe, even when the reader is slow", async () => {
         // The prod plan is larger than a pipe's buffer; exiting before stdout drained cut it off.
-        const r = spawnSync("bash", ["-c", `set -o pipefail; "${tsx}" tools/plan.ts --stack prod --json --allow-placeholders | { sleep 1; cat; }`], {
-            cwd: root,
-            encoding: "utf8",
-            timeout: 60_000,
-        });
+        const r = await runProcess("bash", ["-c", `set -o pipefail; "${tsx}" tools/plan.ts --stack prod --json --allow-placeholders | { sleep 1; cat; }`], { cwd: root });
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout.length).toBeGreaterThan(65_536);
         expect((JSON.parse(r.stdout) as { stack: string }).stack).toBe("prod");
     });
 
-    it("passes the policy check for the committed stacks", () => {
+    it("passes the policy check for the committed stacks", async () => {
         for (const stack of ["staging", "prod"]) {
-            const r = plan("--stack", stack, "--check-policies", "--allow-placeholders");
+            const r = await plan("--stack", stack, "--check-policies", "--allow-placeholders");
             expect(r.status, r.stderr).toBe(0);
             expect(r.stderr).toContain(`Policies: no mandatory violations in stack ${stack}.`);
         }
     });
 
-    it("fails the policy check when a stack file opens the web port of a non-public stack to the internet", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:webCidrs": ["0.0.0.0/0"] }), "--check-policies", "--allow-placeholders");
+    it("fails the policy check when a stack file opens the web port of a non-public stack to the internet", async () => {
+        const r = await plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:webCidrs": ["0.0.0.0/0"] }), "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toMatch(/mandatory\s+\S+\s+sentry-staging-web-0 \(aws:vpc\/securityGroupIngressRule:SecurityGroupIngressRule\): /);
     });
 
-    it("fails, naming the key and the fix, when a stack file opens SSH to the internet", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:adminSshCidrs": ["0.0.0.0/0"] }), "--check-policies", "--allow-placeholders");
+    it("fails, naming the key and the fix, when a stack file opens SSH to the internet", async () => {
+        const r = await plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:adminSshCidrs": ["0.0.0.0/0"] }), "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain('sentry:adminSshCidrs = ["0.0.0.0/0"]: "0.0.0.0/0" opens SSH to the whole internet');
     });
 
-    it("fails when a stack file asks feature-complete of the 8 GiB type", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:profile": "feature-complete" }), "--check-policies", "--allow-placeholders");
+    it("fails when a stack file asks feature-complete of the 8 GiB type", async () => {
+        const r = await plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:profile": "feature-complete" }), "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("instance type c7i.xlarge has 4 vCPUs and 8 GiB, but the feature-complete profile needs at least 4 vCPUs and 16 GiB");
     });
 
-    it("fails the policy check when a stack file splits staging's web port into 0.0.0.0/1 and 128.0.0.0/1", () => {
+    it("fails the policy check when a stack file splits staging's web port into 0.0.0.0/1 and 128.0.0.0/1", async () => {
         const file = proposedStackFile({ "sentry:webCidrs": ["0.0.0.0/1", "128.0.0.0/1"] });
-        const r = plan("--stack", "staging", "--stack-file", file, "--check-policies", "--allow-placeholders");
+        const r = await plan("--stack", "staging", "--stack-file", file, "--check-policies", "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toMatch(/public-ingress-web-only\s+sentry-staging-web-0 .*: 0\.0\.0\.0\/1 \(sentry-staging-web-0\) and 128\.0\.0\.0\/1 \(sentry-staging-web-1\) together may reach web port 9000/);
     });
 
-    it("plans a well-formed instance type outside the built-in table, saying AWS checks its size at preview", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:instanceType": "m5.2xlarge" }), "--check-policies", "--allow-placeholders");
+    it("plans a well-formed instance type outside the built-in table, saying AWS checks its size at preview", async () => {
+        const r = await plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:instanceType": "m5.2xlarge" }), "--check-policies", "--allow-placeholders");
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout).toContain("instanceType=m5.2xlarge");
         expect(r.stdout).toMatch(/Notes:\n {2}- sentry-staging-host: instance type m5\.2xlarge is not in the offline catalogue .*placeholder size.*AWS checks the real size against the Sentry profile at `pulumi preview`/);
@@ -99,15 +89,15 @@ describe("npm run plan", () => {
         expect(r.stderr).toContain("Policies: no mandatory violations in stack staging.");
     });
 
-    it("refuses a malformed instance type, naming sentry:instanceType", () => {
-        const r = plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:instanceType": "m5 2xlarge" }), "--allow-placeholders");
+    it("refuses a malformed instance type, naming sentry:instanceType", async () => {
+        const r = await plan("--stack", "staging", "--stack-file", proposedStackFile({ "sentry:instanceType": "m5 2xlarge" }), "--allow-placeholders");
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("sentry:instanceType = m5 2xlarge: is not an EC2 instance type name. Fix: pulumi config set sentry:instanceType");
         expect(r.stderr).not.toMatch(STACK_FRAME);
     });
 
-    it("prints its help with --help", () => {
-        const r = plan("--help");
+    it("prints its help with --help", async () => {
+        const r = await plan("--help");
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/^usage: npm run -s plan -- --stack <name>/);
         for (const flag of ["--stack-file <file>", "--json", "--out <file>", "--check-policies", "--allow-placeholders", "-h, --help"]) {
@@ -122,8 +112,8 @@ describe("npm run plan", () => {
         [["--stack", "staging", "prod"], "Unexpected argument 'prod'"],
         [["--stack", "nosuch"], 'unknown stack "nosuch": there is no Pulumi.nosuch.yaml (stacks here: prod, staging)'],
         [["--stack", "staging", "--stack-file", "/nonexistent/Pulumi.x.yaml"], "--stack-file /nonexistent/Pulumi.x.yaml: no such file"],
-    ])("refuses %j with the usage and no stack trace", (args, message) => {
-        const r = plan(...args);
+    ])("refuses %j with the usage and no stack trace", async (args, message) => {
+        const r = await plan(...args);
         expect(r.status).toBe(2);
         expect(r.stderr).toContain(`plan: ${message}`);
         expect(r.stderr).toContain("usage: npm run -s plan -- --stack <name>");
@@ -131,13 +121,13 @@ describe("npm run plan", () => {
         expect(r.stdout).toBe("");
     });
 
-    it("prints pure JSON through npm run -s, and writes it to --out through plain npm run", () => {
-        const silent = npm("run", "-s", "plan", "--", "--stack", "staging", "--json", "--allow-placeholders");
+    it("prints pure JSON through npm run -s, and writes it to --out through plain npm run", async () => {
+        const silent = await npm("run", "-s", "plan", "--", "--stack", "staging", "--json", "--allow-placeholders");
         expect(silent.status, silent.stderr).toBe(0);
         expect((JSON.parse(silent.stdout) as { stack: string }).stack).toBe("staging");
 
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-")), "plan.json");
-        const loud = npm("run", "plan", "--", "--stack", "staging", "--json", "--out", out, "--allow-placeholders");
+        const loud = await npm("run", "plan", "--", "--stack", "staging", "--json", "--out", out, "--allow-placeholders");
         expect(loud.status, loud.stderr).toBe(0);
         expect(loud.stdout).not.toContain('"resources"'); // npm's own header only
         expect((JSON.parse(fs.readFileSync(out, "utf8")) as { stack: string; notes: string[] }).notes).toEqual([]);
