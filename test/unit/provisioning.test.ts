@@ -115,7 +115,7 @@ describe("provisioning chain", () => {
 
     it("re-derives the configuration from every new checkout, before the installer runs with it", async () => {
         expect(RERUN_AFTER["configure-sentry"]).toEqual(["checkout-self-hosted"]);
-        const plan = await planStack("staging", { config: base });
+        const plan = await planStack("staging", { allowPlaceholders: true, config: base });
         expect(step(plan, "configure-sentry").dependsOn).toContain("sentry-staging-provision-checkout-self-hosted");
         expect(step(plan, "install-sentry").dependsOn).toContain("sentry-staging-provision-configure-sentry");
     });
