@@ -6,6 +6,7 @@ import { Region } from "@pulumi/aws/types/enums";
 import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { partitionOfRegion } from "./components/partition";
 import { SentrySettings } from "./components/provisioner";
 import { KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem } from "./components/sizing";
 import { Environment, environmentProblem, PROJECT } from "./components/tags";
@@ -25,6 +26,9 @@ import {
     SETTINGS,
     SettingValue,
 } from "./settings";
+
+/** The ports AWS China opens only for a domain with an ICP filing. */
+const ICP_PORTS: readonly number[] = [80, 443, 8080];
 
 export interface AwsNetworkNew {
     kind: "new";
@@ -449,6 +453,17 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettin
             sentry.swapSizeGb,
             `leaves ${sizeGb - sentry.swapSizeGb} GB of the ${sizeGb} GB data volume for Sentry, which needs at least ${MIN_DATA_VOLUME_GB} GB beside the swap file (images, Kafka, ClickHouse, Postgres)`,
             `pulumi config set sentry:swapSizeGb ${Math.max(0, sizeGb - MIN_DATA_VOLUME_GB)}, or pulumi config set sentry:dataVolumeSizeGb ${sentry.swapSizeGb + MIN_DATA_VOLUME_GB} (or more)`,
+        );
+    }
+
+    // AWS China keeps ports 80, 443 and 8080 closed to the internet until the domain has an ICP
+    // filing: Sentry would install and then answer nobody.
+    if (region !== undefined && partitionOfRegion(region) === "aws-cn" && ICP_PORTS.includes(sentry.webPort) && !r.get("icpFiled")) {
+        r.fail(
+            "webPort",
+            sentry.webPort,
+            `AWS China keeps ports ${ICP_PORTS.join(", ")} closed until the domain has an ICP filing (${region})`,
+            "pulumi config set sentry:webPort 9000, or once the filing is through: pulumi config set sentry:icpFiled true",
         );
     }
 

@@ -321,6 +321,12 @@ export const SETTINGS = {
         default: 7,
         description: "daily data-volume snapshots kept (Data Lifecycle Manager); `0` disables",
     }),
+    icpFiled: setting({
+        schema: z.boolean(),
+        scope: "aws",
+        default: false,
+        description: "AWS China only: the domain has an ICP filing (备案), so AWS opens ports 80, 443 and 8080, which stay closed until then",
+    }),
     flowLogRetentionDays: setting({
         schema: z.literal(LOG_RETENTION_DAYS),
         scope: "aws",

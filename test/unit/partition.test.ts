@@ -58,3 +58,29 @@ describe("partition facts", () => {
         expect(canonicalOwnerProblem("aws-cn")).toBeUndefined();
     });
 });
+
+describe("what AWS China does differently", () => {
+    const china = (overrides: Record<string, unknown>) =>
+        planStack("prod", {
+            config: { ...readStackConfig("prod"), "aws:region": "cn-northwest-1", ...overrides },
+            secrets: { "sentry:adminPassword": "partition-test-password-0123" },
+            allowPlaceholders: true,
+        });
+
+    it("refuses web port 8080 until the domain has an ICP filing, and says how to go on", async () => {
+        await expect(china({ "sentry:webPort": 8080 })).rejects.toThrow(
+            /sentry:webPort = 8080: AWS China keeps ports 80, 443, 8080 closed until the domain has an ICP filing \(cn-northwest-1\)\. Fix: pulumi config set sentry:webPort 9000, or once the filing is through: pulumi config set sentry:icpFiled true/,
+        );
+    });
+
+    it("plans port 8080 once sentry:icpFiled is true, and 8080 anywhere outside China", async () => {
+        const filed = await china({ "sentry:webPort": 8080, "sentry:icpFiled": true });
+        expect(filed.resources.find((r) => r.name === "sentry-prod-web-0")?.inputs.fromPort).toBe(8080);
+        const frankfurt = await planStack("prod", {
+            config: { ...readStackConfig("prod"), "sentry:webPort": 8080 },
+            secrets: { "sentry:adminPassword": "partition-test-password-0123" },
+            allowPlaceholders: true,
+        });
+        expect(frankfurt.resources.find((r) => r.name === "sentry-prod-web-0")?.inputs.fromPort).toBe(8080);
+    });
+});
