@@ -133,7 +133,8 @@ in_host() {
     local holder
     holder=$(cat "$dir/holder.pid")
     if [ "${HOST_KIND:-}" = boot ]; then
-        nsenter --target "$holder" --mount --pid --uts --ipc --net --cgroup --root --wd=/ -- "$@"
+        # `cd /`: nsenter's --wd names the caller's directory, which does not exist in the host.
+        nsenter --target "$holder" --mount --pid --uts --ipc --net --cgroup --root -- /bin/sh -c 'cd / && exec "$@"' in-host "$@"
     else
         nsenter --target "$holder" --mount --pid --uts --net --root --wd=/ -- "$@"
     fi
@@ -248,6 +249,10 @@ cmd_start() {
 #                                 runc joins a session keyring (add_key/keyctl) and, on cgroup
 #                                 v2, attaches a BPF device filter (bpf); nspawn's filter
 #                                 refuses all three with EPERM
+#   --rlimit=RLIMIT_NOFILE=1048576
+#                                 upstream's compose sets `ulimits: nofile` of 100000 (kafka)
+#                                 and 262144 (clickhouse); a container cannot raise its hard
+#                                 limit above the one it inherits ("error setting rlimit type 7")
 #   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
 #                                 a cgroup v2 tree of the container's own: nspawn mounts the
 #                                 v1 controllers read-only, so runc cannot make its cgroups
@@ -267,7 +272,7 @@ nspawn_options() {
         --boot --register=no --keep-unit --console=passive --link-journal=no
         --directory="$HOST_ROOT" --machine="$HOST_NS" --hostname=sentry-e2e-host
         --network-namespace-path="/run/netns/$HOST_NS"
-        --capability=CAP_NET_ADMIN --system-call-filter="add_key keyctl bpf"
+        --capability=CAP_NET_ADMIN --system-call-filter="add_key keyctl bpf" --rlimit=RLIMIT_NOFILE=1048576
     )
     if [ -n "${HOST_DATA_LOOP:-}" ] && [ -b "$HOST_DATA_LOOP" ]; then
         NSPAWN_OPTS+=(--bind="$HOST_DATA_LOOP")

@@ -5,8 +5,11 @@
 #   web role      (ghcr.io/getsentry/sentry:*, sentry-self-hosted-local,
 #                  sentry-cleanup-self-hosted-local): ./sentry as `sentry`, ./docker-entrypoint.sh
 #   nginx role    (nginx:*): Debian's real nginx, run as upstream's image runs it
-#   everything else: ./standin (sleeps; keeps /tmp/health.txt fresh), with ./healthy standing
-#                  in for the healthchecks' client tools and every compose `entrypoint:` name
+#   busybox, debian:* (install.sh's checks, the jq image's FROM): the base with ./offline as
+#                  apt-get, pip and apk
+#   everything else: ./standin (sleeps; keeps /tmp/health.txt fresh) as the entrypoint, as
+#                  every compose `entrypoint:` name and as cron, with ./healthy standing in
+#                  for the healthchecks' client tools
 # All come FROM one base imported from BASE_TARBALL (a stripped copy of the host's own
 # Debian root, made by prepare-host.sh). A reference pinned by digest (name:tag@sha256:...)
 # cannot be tagged; it is written into Docker's reference store (repositories.json) while
@@ -27,28 +30,41 @@ start=$SECONDS
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Every image and `entrypoint:` of every service, in every profile, of each release.
+# Every image and `entrypoint:` of every service, in every profile, of each release, the
+# images its builds start FROM (build args naming an image: SENTRY_IMAGE, BASE_IMAGE) and
+# every *_IMAGE of its .env; `busybox`, which install.sh runs for its checks, is the base.
 for v in "$@"; do
     mkdir -p "$work/$v"
     git --git-dir="$git_dir" archive "$v" | tar -x -C "$work/$v"
     for profile in feature-complete errors-only; do
         (cd "$work/$v" && COMPOSE_PROFILES=$profile docker compose --env-file .env config --format json) |
-            jq -r '.services[] | [.image, ((.entrypoint // [""])[0])] | @tsv'
+            jq -r '.services[] | ([.image, ((.entrypoint // [""])[0])] | @tsv),
+                ((.build.args // {}) | to_entries[] | select(.key | test("IMAGE")) | .value | select(. != null and . != ""))'
     done
+    sed -n 's/^[A-Z_]*_IMAGE=//p' "$work/$v/.env"
+    # The literal FROM images of its Dockerfiles (debian:bookworm-slim for the jq image).
+    find "$work/$v" -name Dockerfile -exec awk '$1 == "FROM" && $2 !~ /\$/ { print $2 }' {} +
 done | sort -u >"$work/services.tsv"
 
 base=sentry-e2e/base:latest
 if ! docker image inspect "$base" >/dev/null 2>&1; then
     docker import "$base_tar" "$base" >/dev/null
 fi
-entrypoints=$(cut -f2 "$work/services.tsv" | grep -v '^/' | grep -v '^$' | sort -u | tr '\n' ' ')
-cp "$HERE/standin" "$HERE/healthy" "$HERE/sentry" "$HERE/docker-entrypoint.sh" "$work/"
-cat >"$work/generic.Dockerfile" <<DOCKERFILE
+entrypoints=$(awk -F'\t' 'NF > 1 && $2 != "" && $2 !~ /^\// { print $2 }' "$work/services.tsv" | sort -u | tr '\n' ' ')
+cp "$HERE/standin" "$HERE/healthy" "$HERE/offline" "$HERE/sentry" "$HERE/docker-entrypoint.sh" "$work/"
+cat >"$work/offline.Dockerfile" <<DOCKERFILE
 FROM $base
+COPY offline /usr/local/sbin/apt-get
+COPY offline /usr/local/bin/pip
+COPY offline /usr/local/sbin/apk
+RUN mkdir -p -m 1777 /tmp /var/tmp && mkdir -p /var/log /var/cache /run /var/lib/apt/lists/partial
+DOCKERFILE
+cat >"$work/generic.Dockerfile" <<DOCKERFILE
+FROM sentry-e2e/offline:latest
 COPY standin /usr/local/bin/e2e-standin
 COPY healthy /usr/local/sbin/e2e-healthy
-RUN set -e; for t in valkey-cli redis-cli pg_isready psql nc wget; do ln -sf e2e-healthy /usr/local/sbin/\$t; done; \
-    for e in $entrypoints; do ln -sf /usr/local/bin/e2e-standin /usr/local/bin/\$e; done
+RUN set -e; for t in valkey-cli redis-cli pg_isready psql nc wget s3cmd clickhouse-client; do ln -sf e2e-healthy /usr/local/sbin/\$t; done; \
+    for e in $entrypoints cron; do ln -sf /usr/local/bin/e2e-standin /usr/local/bin/\$e; done
 ENTRYPOINT ["/usr/local/bin/e2e-standin"]
 DOCKERFILE
 cat >"$work/web.Dockerfile" <<DOCKERFILE
@@ -65,7 +81,7 @@ STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["nginx", "-g", "daemon off;"]
 DOCKERFILE
-for role in generic web nginx; do
+for role in offline generic web nginx; do
     docker build -q -t "sentry-e2e/$role:latest" -f "$work/$role.Dockerfile" "$work" >/dev/null
 done
 
@@ -74,12 +90,14 @@ while IFS=$'\t' read -r image _; do
     case "$image" in
     */sentry:* | sentry-self-hosted-local | sentry-cleanup-self-hosted-local) role=web ;;
     nginx:*) role=nginx ;;
+    busybox | busybox:* | debian:*) role=offline ;;
     *) role=generic ;;
     esac
     name="${image%@*}"
     docker tag "sentry-e2e/$role:latest" "$name"
     if [ "$name" != "$image" ]; then digested+=("$image"); fi
 done <"$work/services.tsv"
+docker tag sentry-e2e/offline:latest busybox:latest
 
 if [ "${#digested[@]}" -gt 0 ]; then
     root_dir=$(docker info --format '{{.DockerRootDir}}')
