@@ -5,6 +5,7 @@
 #   web role      (ghcr.io/getsentry/sentry:*, sentry-self-hosted-local,
 #                  sentry-cleanup-self-hosted-local): ./sentry as `sentry`, ./docker-entrypoint.sh
 #   nginx role    (nginx:*): Debian's real nginx, run as upstream's image runs it
+#   snuba role    (*/snuba:*): the generic one whose default command is `api`, as snuba's
 #   busybox, debian:* (install.sh's checks, the jq image's FROM): the base with ./offline as
 #                  apt-get, pip and apk
 #   everything else: ./standin (sleeps; keeps /tmp/health.txt fresh) as the entrypoint, as
@@ -39,6 +40,7 @@ for v in "$@"; do
     for profile in feature-complete errors-only; do
         (cd "$work/$v" && COMPOSE_PROFILES=$profile docker compose --env-file .env config --format json) |
             jq -r '.services[] | ([.image, ((.entrypoint // [""])[0])] | @tsv),
+                (.healthcheck.test // [] | select(.[0] == "CMD" and .[1] != "python3") | "healthcheck-cmd\t\(.[1])"),
                 ((.build.args // {}) | to_entries[] | select(.key | test("IMAGE")) | .value | select(. != null and . != ""))'
     done
     sed -n 's/^[A-Z_]*_IMAGE=//p' "$work/$v/.env"
@@ -50,7 +52,9 @@ base=sentry-e2e/base:latest
 if ! docker image inspect "$base" >/dev/null 2>&1; then
     docker import "$base_tar" "$base" >/dev/null
 fi
-entrypoints=$(awk -F'\t' 'NF > 1 && $2 != "" && $2 !~ /^\// { print $2 }' "$work/services.tsv" | sort -u | tr '\n' ' ')
+entrypoints=$(awk -F'\t' 'NF > 1 && $1 != "healthcheck-cmd" && $2 != "" && $2 !~ /^\// { print $2 }' "$work/services.tsv" | sort -u | tr '\n' ' ')
+# The programs exec-form healthchecks run (/bin/symbolicator healthcheck ...).
+checkers=$(awk -F'\t' '$1 == "healthcheck-cmd" { print $2 }' "$work/services.tsv" | sort -u | tr '\n' ' ')
 cp "$HERE/standin" "$HERE/healthy" "$HERE/offline" "$HERE/sentry" "$HERE/docker-entrypoint.sh" "$work/"
 cat >"$work/offline.Dockerfile" <<DOCKERFILE
 FROM $base
@@ -64,7 +68,8 @@ FROM sentry-e2e/offline:latest
 COPY standin /usr/local/bin/e2e-standin
 COPY healthy /usr/local/sbin/e2e-healthy
 RUN set -e; for t in valkey-cli redis-cli pg_isready psql nc wget s3cmd clickhouse-client; do ln -sf e2e-healthy /usr/local/sbin/\$t; done; \
-    for e in $entrypoints cron; do ln -sf /usr/local/bin/e2e-standin /usr/local/bin/\$e; done
+    for e in $entrypoints cron; do ln -sf /usr/local/bin/e2e-standin /usr/local/bin/\$e; done; \
+    for c in $checkers; do case "\$c" in /*) ln -sf /usr/local/sbin/e2e-healthy "\$c" ;; *) ln -sf e2e-healthy /usr/local/sbin/\$c ;; esac; done
 ENTRYPOINT ["/usr/local/bin/e2e-standin"]
 DOCKERFILE
 cat >"$work/web.Dockerfile" <<DOCKERFILE
@@ -81,22 +86,28 @@ STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["nginx", "-g", "daemon off;"]
 DOCKERFILE
-for role in offline generic web nginx; do
+cat >"$work/snuba.Dockerfile" <<DOCKERFILE
+FROM sentry-e2e/generic:latest
+CMD ["api"]
+DOCKERFILE
+for role in offline generic snuba web nginx; do
     docker build -q -t "sentry-e2e/$role:latest" -f "$work/$role.Dockerfile" "$work" >/dev/null
 done
 
 digested=()
+grep -v '^healthcheck-cmd' "$work/services.tsv" >"$work/images.tsv"
 while IFS=$'\t' read -r image _; do
     case "$image" in
     */sentry:* | sentry-self-hosted-local | sentry-cleanup-self-hosted-local) role=web ;;
     nginx:*) role=nginx ;;
+    */snuba:*) role=snuba ;;
     busybox | busybox:* | debian:*) role=offline ;;
     *) role=generic ;;
     esac
     name="${image%@*}"
     docker tag "sentry-e2e/$role:latest" "$name"
     if [ "$name" != "$image" ]; then digested+=("$image"); fi
-done <"$work/services.tsv"
+done <"$work/images.tsv"
 docker tag sentry-e2e/offline:latest busybox:latest
 
 if [ "${#digested[@]}" -gt 0 ]; then
@@ -121,4 +132,4 @@ if [ "${#digested[@]}" -gt 0 ]; then
     systemctl start docker.socket docker.service
     for image in "${digested[@]}"; do docker image inspect "$image" >/dev/null; done
 fi
-log "$(wc -l <"$work/services.tsv") service images for $* ready in $((SECONDS - start)) s"
+log "$(wc -l <"$work/images.tsv") service images for $* ready in $((SECONDS - start)) s"
