@@ -53,7 +53,8 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
     docker import "$base_tar" "$base" >/dev/null
 fi
 entrypoints=$(awk -F'\t' 'NF > 1 && $1 != "healthcheck-cmd" && $2 != "" && $2 !~ /^\// { print $2 }' "$work/services.tsv" | sort -u | tr '\n' ' ')
-# The programs exec-form healthchecks run (/bin/symbolicator healthcheck ...).
+# The programs exec-form healthchecks run that the base lacks (/bin/symbolicator healthcheck
+# ...; not /bin/bash, which web's own healthcheck runs).
 checkers=$(awk -F'\t' '$1 == "healthcheck-cmd" { print $2 }' "$work/services.tsv" | sort -u | tr '\n' ' ')
 cp "$HERE/standin" "$HERE/healthy" "$HERE/offline" "$HERE/sentry" "$HERE/docker-entrypoint.sh" "$work/"
 cat >"$work/offline.Dockerfile" <<DOCKERFILE
@@ -69,7 +70,7 @@ COPY standin /usr/local/bin/e2e-standin
 COPY healthy /usr/local/sbin/e2e-healthy
 RUN set -e; for t in valkey-cli redis-cli pg_isready psql nc wget s3cmd clickhouse-client; do ln -sf e2e-healthy /usr/local/sbin/\$t; done; \
     for e in $entrypoints cron; do ln -sf /usr/local/bin/e2e-standin /usr/local/bin/\$e; done; \
-    for c in $checkers; do case "\$c" in /*) ln -sf /usr/local/sbin/e2e-healthy "\$c" ;; *) ln -sf e2e-healthy /usr/local/sbin/\$c ;; esac; done
+    for c in $checkers; do command -v "\$c" >/dev/null || case "\$c" in /*) ln -s /usr/local/sbin/e2e-healthy "\$c" ;; *) ln -s e2e-healthy /usr/local/sbin/\$c ;; esac; done
 ENTRYPOINT ["/usr/local/bin/e2e-standin"]
 DOCKERFILE
 cat >"$work/web.Dockerfile" <<DOCKERFILE
