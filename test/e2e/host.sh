@@ -236,7 +236,7 @@ cmd_start() {
     echo "$holder" >"$dir/holder.pid"
 
     cmd_start_sshd "$dir"
-    log "host up: ssh -i $dir/id_ed25519 ubuntu@$addr_in (netns $ns, root $root)"
+    log "host up: ssh -i $dir/id_ed25519 ubuntu@$HOST_ADDR (netns $ns, root $root)"
 }
 
 # ------------------------------------------------------------ the booted host (systemd)
