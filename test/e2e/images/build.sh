@@ -4,7 +4,8 @@
 # and .env use, so that `docker compose up` never pulls (no registry is reachable here):
 #   web role      (ghcr.io/getsentry/sentry:*, sentry-self-hosted-local,
 #                  sentry-cleanup-self-hosted-local): ./sentry as `sentry`, ./docker-entrypoint.sh
-#   nginx role    (nginx:*): Debian's real nginx, run as upstream's image runs it
+#   nginx role    (nginx:*): Debian's real nginx, run as upstream's image runs it (user
+#                  nginx, logs to the container's stdout/stderr)
 #   snuba role    (*/snuba:*): the generic one whose default command is `api`, as snuba's
 #   busybox, debian:* (install.sh's checks, the jq image's FROM): the base with ./offline as
 #                  apt-get, pip and apk
@@ -82,7 +83,8 @@ CMD ["run", "web"]
 DOCKERFILE
 cat >"$work/nginx.Dockerfile" <<DOCKERFILE
 FROM sentry-e2e/generic:latest
-RUN useradd --system --no-create-home --shell /usr/sbin/nologin nginx && mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx
+RUN useradd --system --no-create-home --shell /usr/sbin/nologin nginx && mkdir -p /var/cache/nginx /var/lib/nginx /var/log/nginx && \
+    ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log
 STOPSIGNAL SIGQUIT
 ENTRYPOINT []
 CMD ["nginx", "-g", "daemon off;"]
