@@ -6,7 +6,12 @@
 # passwordless sudo, like the AWS image's default user. Everything stays on this machine.
 #
 # Usage (as root, non-interactive):
-#   host.sh rootfs                 build or reuse the cached rootfs tarball; prints its path
+#   host.sh rootfs [chroot|boot]   build or reuse the cached rootfs tarball of that flavour
+#   host.sh boot   <dir>           like start, but the host boots with systemd as PID 1
+#                                  (systemd-nspawn) and gets a data disk (loop device,
+#                                  HOST_DATA_LOOP in host.env); Docker runs inside
+#   host.sh poweroff <dir>         shut the booted host down (systemd poweroff)
+#   host.sh poweron <dir> [--without-data-disk]  boot it again (optionally with no data disk)
 #   host.sh start  <dir>           unpack a fresh host into <dir>/root, boot it; writes
 #                                  <dir>/host.env (HOST_ADDR, HOST_PORT, HOST_USER, HOST_KEY,
 #                                  HOST_NS, HOST_ROOT) and <dir>/id_ed25519 (per-run key)
@@ -19,11 +24,13 @@
 #   host.sh start-sshd <dir>       (re)start the sshd listener
 #   host.sh pids   <dir>           PIDs of every process in the host (host-side numbers)
 #
-# Environment: PULUMI_E2E_CACHE (default $HOME/.cache/sentry-e2e) holds the rootfs tarball;
+# Environment: PULUMI_E2E_CACHE (default $HOME/.cache/sentry-e2e) holds the rootfs tarballs;
+# E2E_DATA_DISK_SIZE (6G) is the booted host's sparse data disk;
 # E2E_DEBIAN_SUITE (bookworm), E2E_DEBIAN_MIRROR (default: the Debian mirror this machine's
 # apt already uses, from /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list).
 set -euo pipefail
 
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
 SUITE="${E2E_DEBIAN_SUITE:-bookworm}"
 # The machine's own Debian mirror: the one its package manager is known to reach.
@@ -37,6 +44,10 @@ MIRROR="${E2E_DEBIAN_MIRROR:-$(apt_mirror)}"
 # What the host scripts and the stand-ins need besides Debian's minimal base (bash,
 # coreutils, util-linux, findutils, grep, sed, tar, gzip, apt are in it already).
 PACKAGES="openssh-server,sudo,git,curl,ca-certificates,python3,procps,iproute2,e2fsprogs,less,gnupg"
+# The booted host (`boot`) adds systemd as PID 1 and Debian's Docker Engine (docker.io 20.10,
+# with containerd and runc) and what Docker and the data disk need; xz-utils for upstream's
+# install.sh, nginx-light for the nginx stand-in image's root file system.
+BOOT_PACKAGES="$PACKAGES,systemd,systemd-sysv,dbus,iptables,docker.io,kmod,xfsprogs,xz-utils,nginx-light,jq"
 ROOTFS_REV=1 # bump when the way the tarball is made changes
 
 log() { echo "host.sh: $*" >&2; }
@@ -44,17 +55,22 @@ die() { log "error: $*"; exit 1; }
 
 need_root() { [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, chroot)"; }
 
+# The package list of a flavour: `chroot` (host.sh start) or `boot` (host.sh boot).
+flavour_packages() { if [ "$1" = boot ]; then echo "$BOOT_PACKAGES"; else echo "$PACKAGES"; fi; }
+
 rootfs_tarball() {
-    local key
-    key=$(printf '%s\n' "$SUITE" "$MIRROR" "$PACKAGES" "$ROOTFS_REV" "$(uname -m)" | sha256sum | cut -c1-12)
-    echo "$CACHE_DIR/rootfs-$SUITE-$key.tar.gz"
+    local flavour="${1:-chroot}" key
+    key=$(printf '%s\n' "$SUITE" "$MIRROR" "$(flavour_packages "$flavour")" "$ROOTFS_REV" "$(uname -m)" | sha256sum | cut -c1-12)
+    if [ "$flavour" = boot ]; then echo "$CACHE_DIR/rootfs-boot-$SUITE-$key.tar.gz"; else echo "$CACHE_DIR/rootfs-$SUITE-$key.tar.gz"; fi
 }
 
 cmd_rootfs() {
     need_root
-    local tarball tmp
-    tarball=$(rootfs_tarball)
+    local flavour="${1:-chroot}" tarball tmp packages
+    case "$flavour" in chroot | boot) ;; *) die "unknown rootfs flavour '$flavour' (chroot or boot)" ;; esac
+    tarball=$(rootfs_tarball "$flavour")
     if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
+    packages=$(flavour_packages "$flavour")
     command -v debootstrap >/dev/null || {
         log "installing debootstrap from Debian's packages"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
@@ -62,10 +78,10 @@ cmd_rootfs() {
     }
     mkdir -p "$CACHE_DIR"
     tmp=$(mktemp -d "$CACHE_DIR/rootfs-build.XXXXXX")
-    log "debootstrap $SUITE into $tmp (a few minutes, once; cached at $tarball)"
+    log "debootstrap $SUITE ($flavour) into $tmp (a few minutes, once; cached at $tarball)"
     local start=$SECONDS
     [ -n "$MIRROR" ] || die "no Debian mirror in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list; set E2E_DEBIAN_MIRROR"
-    if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
+    if ! debootstrap --variant=minbase --include="$packages" "$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
         tail -n 30 "$tmp/debootstrap.log" >&2
         rm -rf "$tmp"
         die "debootstrap failed"
@@ -81,6 +97,19 @@ cmd_rootfs() {
         apt-get clean
         rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
     '
+    if [ "$flavour" = boot ]; then
+        # Installed, never started: a fresh host on which install-docker.sh writes daemon.json
+        # before Docker's first start (the package's postinst could not start it in a chroot,
+        # and disabling it keeps the first boot from doing so). nginx-light is only the source
+        # of the nginx stand-in image. The host's sshd host keys are made per run.
+        chroot "$tmp/root" /bin/sh -ec '
+            systemctl disable docker.service docker.socket containerd.service nginx.service >/dev/null 2>&1
+            systemctl enable ssh.service >/dev/null 2>&1
+            systemctl mask systemd-networkd-wait-online.service systemd-resolved.service getty@tty1.service console-getty.service >/dev/null 2>&1 || true
+            rm -rf /var/lib/docker /var/lib/containerd
+            ln -sf /dev/null /etc/systemd/system/ssh.socket
+        '
+    fi
     echo "sentry-e2e-host" >"$tmp/root/etc/hostname"
     tar --numeric-owner -C "$tmp/root" -czf "$tmp/rootfs.tar.gz" .
     mv "$tmp/rootfs.tar.gz" "$tarball"
@@ -103,19 +132,18 @@ in_host() {
     load_env "$dir"
     local holder
     holder=$(cat "$dir/holder.pid")
-    nsenter --target "$holder" --mount --pid --uts --net --root --wd=/ -- "$@"
+    if [ "${HOST_KIND:-}" = boot ]; then
+        # `cd /`: nsenter's --wd names the caller's directory, which does not exist in the host.
+        nsenter --target "$holder" --mount --pid --uts --ipc --net --cgroup --root -- /bin/sh -c 'cd / && exec "$@"' in-host "$@"
+    else
+        nsenter --target "$holder" --mount --pid --uts --net --root --wd=/ -- "$@"
+    fi
 }
 
-cmd_start() {
-    need_root
-    local dir="$1"
-    [ -n "$dir" ] || die "usage: host.sh start <dir>"
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
-    [ ! -e "$dir/host.env" ] || die "$dir already holds a host; stop it first"
-    local tarball
-    tarball=$(cmd_rootfs)
-
+# Unpacks a fresh root from `tarball` into <dir>/root, makes the per-run SSH key and host
+# keys, the network namespace and its veth pair, and writes <dir>/host.env.
+setup_host_dir() {
+    local dir="$1" tarball="$2"
     # A /30 of our own, chosen per run so that parallel runs do not collide.
     local n ns veth_out veth_in addr_out addr_in
     n=$(( ($$ % 200) + 20 ))
@@ -155,6 +183,20 @@ HOST_NS=$ns
 HOST_ROOT=$root
 HOST_VETH=$veth_out
 EOF
+    load_env "$dir"
+}
+
+cmd_start() {
+    need_root
+    local dir="$1"
+    [ -n "$dir" ] || die "usage: host.sh start <dir>"
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ ! -e "$dir/host.env" ] || die "$dir already holds a host; stop it first"
+    local tarball
+    tarball=$(cmd_rootfs chroot)
+    setup_host_dir "$dir" "$tarball"
+    local ns="$HOST_NS" root="$HOST_ROOT"
 
     # The holder: PID 1 of the host's PID namespace, owner of its mount namespace. It mounts
     # /proc, a small /dev and /tmp inside the root and then sleeps; sshd and everything it
@@ -194,7 +236,140 @@ EOF
     echo "$holder" >"$dir/holder.pid"
 
     cmd_start_sshd "$dir"
-    log "host up: ssh -i $dir/id_ed25519 ubuntu@$addr_in (netns $ns, root $root)"
+    log "host up: ssh -i $dir/id_ed25519 ubuntu@$HOST_ADDR (netns $ns, root $root)"
+}
+
+# ------------------------------------------------------------ the booted host (systemd)
+
+# The options under which Debian's dockerd runs inside the container on this kind of machine
+# (cgroup v1 hybrid host whose PID 1 is not systemd; measured, see README.md "The booted host"):
+#   --capability=CAP_NET_ADMIN    iptables (dockerd's NAT chains) and bridges; not in nspawn's
+#                                 default set when the network namespace is ours, not nspawn's
+#   --system-call-filter=add_key keyctl bpf
+#                                 runc joins a session keyring (add_key/keyctl) and, on cgroup
+#                                 v2, attaches a BPF device filter (bpf); nspawn's filter
+#                                 refuses all three with EPERM
+#   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
+#                                 a cgroup v2 tree of the container's own: nspawn mounts the
+#                                 v1 controllers read-only, so runc cannot make its cgroups
+#                                 ("mkdir /sys/fs/cgroup/cpuset/docker: read-only file system");
+#                                 on v2 (in a cgroup namespace) it can, without controllers
+#   SYSTEMD_NSPAWN_API_VFS_WRITABLE=network
+#                                 /proc/sys/net writable (dockerd sets ip_forward and per-
+#                                 interface IPv6 knobs; /proc/sys is read-only otherwise)
+# Not needed: DeviceAllow= for the data disk (without a scope unit, --keep-unit and
+# --register=no, nspawn applies no device policy; the loop device is bound in with --bind),
+# /dev/fuse, extra syscalls or capabilities beyond these.
+export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 SYSTEMD_NSPAWN_API_VFS_WRITABLE=network
+nspawn_options() {
+    local dir="$1"
+    load_env "$dir"
+    NSPAWN_OPTS=(
+        --boot --register=no --keep-unit --console=passive --link-journal=no
+        --directory="$HOST_ROOT" --machine="$HOST_NS" --hostname=sentry-e2e-host
+        --network-namespace-path="/run/netns/$HOST_NS"
+        --capability=CAP_NET_ADMIN --system-call-filter="add_key keyctl bpf"
+    )
+    if [ -n "${HOST_DATA_LOOP:-}" ] && [ -b "$HOST_DATA_LOOP" ]; then
+        NSPAWN_OPTS+=(--bind="$HOST_DATA_LOOP")
+    fi
+}
+
+# The container's PID 1 (systemd), as a PID of this machine.
+leader_pid() {
+    local dir="$1" pid
+    load_env "$dir"
+    for pid in $(ip netns pids "$HOST_NS" 2>/dev/null); do
+        if [ "$(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status" 2>/dev/null)" = 1 ] &&
+            [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" != "" ] &&
+            grep -q systemd "/proc/$pid/comm" 2>/dev/null; then
+            echo "$pid"; return 0
+        fi
+    done
+    return 1
+}
+
+# Boots the container (systemd-nspawn in the background) and waits for sshd.
+boot_container() {
+    local dir="$1"
+    nspawn_options "$dir"
+    rm -f "$dir/nspawn.pid"
+    setsid systemd-nspawn "${NSPAWN_OPTS[@]}" </dev/null >>"$dir/nspawn.log" 2>&1 &
+    echo $! >"$dir/nspawn.pid"
+    local leader=""
+    for _ in $(seq 1 100); do
+        leader=$(leader_pid "$dir") && break
+        kill -0 "$(cat "$dir/nspawn.pid")" 2>/dev/null || { tail -n 30 "$dir/nspawn.log" >&2; die "systemd-nspawn exited while booting"; }
+        sleep 0.1
+    done
+    [ -n "$leader" ] || { tail -n 30 "$dir/nspawn.log" >&2; die "the host's systemd did not start"; }
+    echo "$leader" >"$dir/holder.pid"
+    wait_for_sshd "$dir"
+}
+
+cmd_boot() {
+    need_root
+    local dir="$1"
+    [ -n "$dir" ] || die "usage: host.sh boot <dir>"
+    command -v systemd-nspawn >/dev/null || die "systemd-nspawn not found; apt-get install systemd-container"
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ ! -e "$dir/host.env" ] || die "$dir already holds a host; stop it first"
+    local tarball
+    tarball=$(cmd_rootfs boot)
+    setup_host_dir "$dir" "$tarball"
+    # The data disk: a sparse file on this machine behind a loop device, handed to the host as
+    # a block device (prepare-data.sh formats and mounts it, fstab by UUID).
+    truncate -s "${E2E_DATA_DISK_SIZE:-6G}" "$dir/data.img"
+    local loop
+    loop=$(losetup --find --show "$dir/data.img")
+    echo "HOST_DATA_LOOP=$loop" >>"$dir/host.env"
+    echo "HOST_KIND=boot" >>"$dir/host.env"
+    install -D -m 0755 "$HERE/boot/fstab-devices-generator" "$HOST_ROOT/etc/systemd/system-generators/e2e-fstab-devices"
+    # This machine's hard limit of open files (no CAP_SYS_RESOURCE to raise it) is below
+    # upstream's `ulimits: nofile`: runc in the host clamps it (boot/runc-nofile-clamp).
+    chroot "$HOST_ROOT" dpkg-divert --quiet --local --rename --divert /usr/sbin/runc.distrib --add /usr/sbin/runc
+    install -m 0755 "$HERE/boot/runc-nofile-clamp" "$HOST_ROOT/usr/sbin/runc"
+    boot_container "$dir"
+    log "host booted: ssh -i $dir/id_ed25519 ubuntu@$HOST_ADDR (netns $HOST_NS, root $HOST_ROOT, data disk $loop)"
+}
+
+# Powers the booted host off (systemd's own shutdown) and waits for nspawn to exit.
+cmd_poweroff() {
+    local dir="$1" pid
+    load_env "$dir"
+    pid=$(cat "$dir/nspawn.pid" 2>/dev/null || true)
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then log "host is not running"; return 0; fi
+    in_host "$dir" systemctl poweroff --no-block || kill -s RTMIN+4 "$(cat "$dir/holder.pid")"
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then log "host did not power off in 30 s; killing it"; kill -KILL "$pid"; fi
+    rm -f "$dir/nspawn.pid" "$dir/holder.pid"
+    log "host powered off"
+}
+
+# Boots the powered-off host again; with --without-data-disk the data disk is detached first.
+cmd_poweron() {
+    local dir="$1" mode="${2:-}"
+    load_env "$dir"
+    if [ "$mode" = --without-data-disk ]; then
+        [ -z "${HOST_DATA_LOOP:-}" ] || losetup -d "$HOST_DATA_LOOP" 2>/dev/null || true
+        sed -i '/^HOST_DATA_LOOP=/d' "$dir/host.env"
+    elif [ -z "${HOST_DATA_LOOP:-}" ] || ! losetup "$HOST_DATA_LOOP" >/dev/null 2>&1; then
+        sed -i '/^HOST_DATA_LOOP=/d' "$dir/host.env"
+        echo "HOST_DATA_LOOP=$(losetup --find --show "$dir/data.img")" >>"$dir/host.env"
+    fi
+    boot_container "$dir"
+    log "host booted again"
+}
+
+wait_for_sshd() {
+    local dir="$1"
+    load_env "$dir"
+    for _ in $(seq 1 150); do
+        if ip netns exec "$HOST_NS" bash -c "exec 3<>/dev/tcp/$HOST_ADDR/$HOST_PORT" 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    die "sshd did not start listening on $HOST_ADDR:$HOST_PORT"
 }
 
 cmd_start_sshd() {
@@ -245,6 +420,9 @@ cmd_stop() {
     local dir="$1"
     [ -f "$dir/host.env" ] || { log "nothing to stop in $dir"; return 0; }
     load_env "$dir"
+    if [ "${HOST_KIND:-}" = boot ] && [ -f "$dir/nspawn.pid" ]; then
+        kill -KILL "$(cat "$dir/nspawn.pid")" 2>/dev/null || true
+    fi
     if [ -f "$dir/holder.pid" ]; then
         # Killing the PID namespace's init kills everything in it; its mounts go with it.
         kill -KILL "$(cat "$dir/holder.pid")" 2>/dev/null || true
@@ -254,6 +432,7 @@ cmd_stop() {
     sleep 0.2
     ip link del "$HOST_VETH" 2>/dev/null || true
     ip netns del "$HOST_NS" 2>/dev/null || true
+    if [ -n "${HOST_DATA_LOOP:-}" ]; then losetup -d "$HOST_DATA_LOOP" 2>/dev/null || true; fi
     mv "$dir/host.env" "$dir/host.env.stopped"
     rm -f "$dir/holder.pid"
     log "host stopped ($HOST_NS)"
@@ -271,8 +450,11 @@ cmd_ssh() {
 main() {
     local cmd="${1:-}"; shift || true
     case "$cmd" in
-    rootfs) cmd_rootfs ;;
+    rootfs) cmd_rootfs "${1:-chroot}" ;;
     start) cmd_start "${1:-}" ;;
+    boot) cmd_boot "${1:-}" ;;
+    poweroff) cmd_poweroff "${1:?dir}" ;;
+    poweron) cmd_poweron "${1:?dir}" "${2:-}" ;;
     stop) cmd_stop "${1:?dir}" ;;
     exec) local d="${1:?dir}"; shift; in_host "$d" "$@" ;;
     ssh) local d="${1:?dir}"; shift; cmd_ssh "$d" "$@" ;;

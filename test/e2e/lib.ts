@@ -5,6 +5,9 @@ import { spawn } from "child_process";
 import { it } from "vitest";
 import * as fs from "fs";
 import * as path from "path";
+import { STEPS, StepName } from "../../components/provisioner";
+import { planStack } from "../../tools/planner";
+import { DATA_DIR } from "../scripts/harness";
 
 export const E2E_DIR = __dirname;
 export const REPO_DIR = path.resolve(__dirname, "../..");
@@ -93,6 +96,10 @@ export function tail(text: string, lines: number): string {
 
 export interface HostInfo {
     dir: string;
+    /** `boot` for a host booted with systemd (host.sh boot), else the chroot host. */
+    kind: "boot" | "chroot";
+    /** The booted host's data disk (a loop device, the same path inside the host), if attached. */
+    dataLoop?: string;
     addr: string;
     port: number;
     user: string;
@@ -109,12 +116,22 @@ export function readHostEnv(dir: string): HostInfo {
             env[m[1]] = m[2];
         }
     }
-    return { dir, addr: env.HOST_ADDR, port: Number(env.HOST_PORT), user: env.HOST_USER, key: env.HOST_KEY, ns: env.HOST_NS, root: env.HOST_ROOT };
+    return {
+        dir,
+        kind: env.HOST_KIND === "boot" ? "boot" : "chroot",
+        dataLoop: env.HOST_DATA_LOOP || undefined,
+        addr: env.HOST_ADDR,
+        port: Number(env.HOST_PORT),
+        user: env.HOST_USER,
+        key: env.HOST_KEY,
+        ns: env.HOST_NS,
+        root: env.HOST_ROOT,
+    };
 }
 
 export class Host {
     constructor(
-        readonly info: HostInfo,
+        public info: HostInfo,
         private readonly runner: Runner,
     ) {}
 
@@ -139,6 +156,13 @@ export class Host {
 
     control(verb: "kill-sshd" | "kill-sessions" | "start-sshd" | "stop"): Promise<RunResult> {
         return this.runner.run(`host-${verb}`, this.script(), [verb, this.info.dir], { allowFail: verb === "stop" });
+    }
+
+    /** Booted host only: systemd's poweroff, then a boot of the same root (optionally without the data disk). */
+    async reboot(label: string, { withoutDataDisk = false } = {}): Promise<void> {
+        await this.runner.run(`${label}-poweroff`, this.script(), ["poweroff", this.info.dir]);
+        await this.runner.run(`${label}-poweron`, this.script(), ["poweron", this.info.dir, ...(withoutDataDisk ? ["--without-data-disk"] : [])]);
+        this.info = readHostEnv(this.info.dir);
     }
 
     /** A file of the host, read from its root directory on this machine. */
@@ -211,6 +235,51 @@ export async function startTestHost(runner: Runner, dir: string): Promise<TestHo
         await host.control("stop");
         throw err;
     }
+}
+
+/** Boots a fresh host with systemd in `dir` (host.sh boot) and prepares it (prepare-host.sh: Compose, the real self-hosted, the image sources). */
+export async function bootTestHost(runner: Runner, dir: string): Promise<{ host: Host; repoUrl: string }> {
+    await runner.run("host-boot", path.join(E2E_DIR, "host.sh"), ["boot", dir]);
+    const host = new Host(readHostEnv(dir), runner);
+    try {
+        const repoUrl = (await runner.run("prepare-host", path.join(E2E_DIR, "prepare-host.sh"), [host.info.dir])).stdout.trim();
+        return { host, repoUrl };
+    } catch (err) {
+        await host.control("stop");
+        throw err;
+    }
+}
+
+/** One step as the program gives it to the provider: the `create` command and its stdin. */
+export interface Step {
+    create: string;
+    stdin?: string;
+}
+
+/**
+ * The program's ten step commands for an existing-host stack on `host`, evaluated under mocks
+ * (tools/planner.ts) with `config` on top of the host's address, user, key and data dir.
+ */
+export async function renderSteps(host: Host, config: Record<string, unknown>, existingHost: Record<string, unknown> = {}): Promise<Record<StepName, Step>> {
+    const plan = await planStack("e2e", {
+        config: {
+            "sentry:placement": "existing",
+            "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: DATA_DIR, ...existingHost },
+            "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"),
+            ...config,
+        },
+        revealSecrets: true,
+    });
+    const steps = {} as Record<StepName, Step>;
+    for (const s of STEPS) {
+        const r = plan.resources.find((x) => x.type === "command:remote:Command" && x.name === `sentry-e2e-${s}`);
+        if (!r) {
+            throw new Error(`step ${s} is not registered in the plan`);
+        }
+        const stdin = r.inputs.stdin as { "[secret]": string } | undefined;
+        steps[s] = { create: String(r.inputs.create), stdin: stdin?.["[secret]"] };
+    }
+    return steps;
 }
 
 /**
@@ -374,6 +443,19 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs: num
  */
 export class Scenario {
     failed = false;
+
+    /**
+     * A check of the state the steps left: it runs while the scenario has not failed, but its own
+     * failure does not skip the later steps (they do not build on it).
+     */
+    check(name: string, fn: () => Promise<void>): void {
+        it(name, async (ctx) => {
+            if (this.failed) {
+                ctx.skip();
+            }
+            await fn();
+        });
+    }
 
     step(name: string, fn: () => Promise<void>): void {
         it(name, async (ctx) => {

@@ -1,6 +1,19 @@
 #!/usr/bin/env bash
-# Puts the stand-ins on a test host started by host.sh (Docker cannot run here and no
-# registry or GitHub is reachable; everything else on the host is real):
+# Prepares a test host started by host.sh.
+#
+# A booted host (host.sh boot: systemd, Debian's docker.io installed but not started):
+#   /usr/libexec/docker/cli-plugins/docker-compose   the real Compose v2 plugin (compose.sh)
+#   /srv/git/self-hosted.git     the real getsentry/self-hosted (tags 26.7.2 and 26.8.0) from
+#                                E2E_SELF_HOSTED_SOURCE: a git URL or a bundle; default
+#                                https://github.com/getsentry/self-hosted where reachable,
+#                                else ../shared/upstream/self-hosted.bundle beside the repo
+#   /usr/local/lib/sentry-e2e/images/, /var/lib/sentry-e2e/image-base.tar
+#                                what images/build.sh needs to make the stand-in images once
+#                                Docker runs (the base is a stripped copy of the host's own
+#                                root, cached in PULUMI_E2E_CACHE)
+#
+# A chroot host (host.sh start) gets the stand-ins (Docker cannot run there; everything else
+# on the host is real):
 #   /usr/local/bin/containerd        test/fixtures/bin/containerd (answers config dump)
 #   /usr/local/bin/docker            standins/docker -> test/fixtures/bin/docker (records calls,
 #                                    answers Docker 28 / Compose 2.40) + a real HTTP /_health/
@@ -15,6 +28,52 @@ dir="${1:?usage: prepare-host.sh <host dir>}"
 # shellcheck disable=SC1091
 . "$dir/host.env"
 root="$HOST_ROOT"
+
+if [[ "${HOST_KIND:-}" == boot ]]; then
+    CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
+    versions=(26.7.2 26.8.0)
+    compose=$(bash "$HERE/compose.sh")
+    install -D -m 0755 "$compose" "$root/usr/libexec/docker/cli-plugins/docker-compose"
+
+    source="${E2E_SELF_HOSTED_SOURCE:-}"
+    if [[ -z "$source" ]]; then
+        if timeout 10 git ls-remote -q https://github.com/getsentry/self-hosted.git 26.8.0 >/dev/null 2>&1; then
+            source=https://github.com/getsentry/self-hosted.git
+        else
+            source="$(cd "$HERE/../../.." && pwd)/shared/upstream/self-hosted.bundle"
+        fi
+    fi
+    cache_git="$CACHE_DIR/self-hosted-$(printf '%s' "$source" | sha256sum | cut -c1-12).git"
+    [[ -d "$cache_git" ]] || git clone -q --bare "$source" "$cache_git"
+    for v in "${versions[@]}"; do
+        git --git-dir="$cache_git" rev-parse -q --verify "refs/tags/$v" >/dev/null ||
+            git --git-dir="$cache_git" fetch -q "$source" "refs/tags/$v:refs/tags/$v"
+    done
+    rm -rf "$root/srv/git/self-hosted.git"
+    install -d -m 0755 "$root/srv/git"
+    git clone -q --bare "$cache_git" "$root/srv/git/self-hosted.git"
+    chown -R 0:0 "$root/srv/git"
+    echo "prepare-host.sh: self-hosted from $source" >&2
+
+    # The stand-in images' base: the host's own Debian root without Docker, docs and state.
+    base="$CACHE_DIR/image-base-$(basename "$(bash "$HERE/host.sh" rootfs boot)" .tar.gz).tar"
+    if [[ ! -s "$base" ]]; then
+        tar --numeric-owner -C "$root" -cf "$base.partial" \
+            --exclude=./usr/share/doc --exclude=./usr/share/man --exclude=./usr/share/locale --exclude=./usr/share/info \
+            --exclude='./usr/bin/docker*' --exclude=./usr/sbin/dockerd --exclude='./usr/bin/containerd*' --exclude=./usr/bin/ctr \
+            --exclude=./usr/sbin/runc --exclude=./usr/sbin/docker-proxy --exclude=./usr/sbin/docker-init --exclude=./usr/libexec/docker \
+            --exclude=./var/lib/apt --exclude=./var/cache --exclude=./var/log --exclude='./home/*' --exclude='./etc/ssh/ssh_host_*' \
+            --exclude=./srv --exclude=./data --exclude=./proc --exclude=./sys --exclude=./dev --exclude=./run --exclude=./tmp \
+            --exclude=./usr/local/lib/sentry-e2e --exclude=./var/lib/sentry-e2e --exclude=./etc/systemd/system-generators .
+        mv "$base.partial" "$base"
+    fi
+    install -d -m 0755 "$root/var/lib/sentry-e2e" "$root/usr/local/lib/sentry-e2e"
+    ln -f "$base" "$root/var/lib/sentry-e2e/image-base.tar" 2>/dev/null || cp "$base" "$root/var/lib/sentry-e2e/image-base.tar"
+    rm -rf "$root/usr/local/lib/sentry-e2e/images"
+    cp -r "$HERE/images" "$root/usr/local/lib/sentry-e2e/images"
+    echo "file:///srv/git/self-hosted.git"
+    exit 0
+fi
 
 [[ -x "$FIXTURES/bin/docker" ]] || { echo "prepare-host.sh: $FIXTURES/bin/docker not found" >&2; exit 1; }
 [[ -f "$FIXTURES/self-hosted/install.sh" ]] || { echo "prepare-host.sh: $FIXTURES/self-hosted not found" >&2; exit 1; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run test:e2e: the end-to-end test (see README.md beside this file). Needs root
-# (network namespaces, chroot) and no stdin. Caches in ${PULUMI_E2E_CACHE:-~/.cache/sentry-e2e}.
+# (network namespaces, chroot, systemd-nspawn, loop devices) and no stdin. Caches in ${PULUMI_E2E_CACHE:-~/.cache/sentry-e2e}.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$HERE/../.."
@@ -26,8 +26,12 @@ fi
 E2E_TOOLCHAIN_BIN=$(bash "$HERE/toolchain.sh") || [ $? -eq 3 ]
 export E2E_TOOLCHAIN_BIN
 echo "e2e: toolchain ready after $((SECONDS - start)) s" >&2
-bash "$HERE/host.sh" rootfs >/dev/null
-echo "e2e: host root file system ready after $((SECONDS - start)) s" >&2
+bash "$HERE/host.sh" rootfs chroot >/dev/null
+echo "e2e: chroot host root file system ready after $((SECONDS - start)) s" >&2
+bash "$HERE/host.sh" rootfs boot >/dev/null
+echo "e2e: booted host root file system (systemd, docker.io) ready after $((SECONDS - start)) s" >&2
+bash "$HERE/compose.sh" >/dev/null
+echo "e2e: Docker Compose plugin ready after $((SECONDS - start)) s" >&2
 bash "$HERE/docker29/build.sh" >/dev/null
 bash "$HERE/docker29/sandbox.sh" rootfs >/dev/null
 echo "e2e: Docker 29 binaries and sandbox root file system ready after $((SECONDS - start)) s" >&2
