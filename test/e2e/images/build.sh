@@ -7,6 +7,8 @@
 #   nginx role    (nginx:*): Debian's real nginx, run as upstream's image runs it (user
 #                  nginx, logs to the container's stdout/stderr)
 #   snuba role    (*/snuba:*): the generic one whose default command is `api`, as snuba's
+#   vroom role    (*/vroom:*): the generic one whose default command is `vroom`, which answers
+#                  upstream's healthcheck (GET /health on :8085)
 #   busybox, debian:* (install.sh's checks, the jq image's FROM): the base with ./offline as
 #                  apt-get, pip and apk
 #   everything else: ./standin (sleeps; keeps /tmp/health.txt fresh) as the entrypoint, as
@@ -93,7 +95,11 @@ cat >"$work/snuba.Dockerfile" <<DOCKERFILE
 FROM sentry-e2e/generic:latest
 CMD ["api"]
 DOCKERFILE
-for role in offline generic snuba web nginx; do
+cat >"$work/vroom.Dockerfile" <<DOCKERFILE
+FROM sentry-e2e/generic:latest
+CMD ["vroom"]
+DOCKERFILE
+for role in offline generic snuba vroom web nginx; do
     docker build -q -t "sentry-e2e/$role:latest" -f "$work/$role.Dockerfile" "$work" >/dev/null
 done
 
@@ -104,6 +110,7 @@ while IFS=$'\t' read -r image _; do
     */sentry:* | sentry-self-hosted-local | sentry-cleanup-self-hosted-local) role=web ;;
     nginx:*) role=nginx ;;
     */snuba:*) role=snuba ;;
+    */vroom:*) role=vroom ;;
     busybox | busybox:* | debian:*) role=offline ;;
     *) role=generic ;;
     esac
