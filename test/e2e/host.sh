@@ -277,10 +277,13 @@ nspawn_options() {
 
 # The container's PID 1 (systemd), as a PID of this machine.
 leader_pid() {
-    local dir="$1" pid
+    local dir="$1" pid nspawn
     load_env "$dir"
+    nspawn=$(cat "$dir/nspawn.pid" 2>/dev/null || true)
     for pid in $(ip netns pids "$HOST_NS" 2>/dev/null); do
-        if [ "$(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status" 2>/dev/null)" = 1 ] &&
+        # The child of this boot's systemd-nspawn, never one left from an earlier boot.
+        if [ "$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" = "$nspawn" ] &&
+            [ "$(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status" 2>/dev/null)" = 1 ] &&
             [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" != "" ] &&
             grep -q systemd "/proc/$pid/comm" 2>/dev/null; then
             echo "$pid"; return 0
@@ -343,6 +346,16 @@ cmd_poweroff() {
     in_host "$dir" systemctl poweroff --no-block || kill -s RTMIN+4 "$(cat "$dir/holder.pid")"
     for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then log "host did not power off in 30 s; killing it"; kill -KILL "$pid"; fi
+    # Nothing of this boot may outlive it: the next boot looks for its systemd among the
+    # namespace's processes, and an old one still dying there would be taken for it.
+    local left
+    for _ in $(seq 1 100); do
+        left=$(ip netns pids "$HOST_NS" 2>/dev/null || true)
+        [ -n "$left" ] || break
+        # shellcheck disable=SC2086 # a list of PIDs
+        kill -KILL $left 2>/dev/null || true
+        sleep 0.1
+    done
     rm -f "$dir/nspawn.pid" "$dir/holder.pid"
     log "host powered off"
 }

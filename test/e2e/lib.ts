@@ -261,12 +261,17 @@ export interface Step {
  * (tools/planner.ts) with `config` on top of the host's address, user, key and data dir.
  */
 export async function renderSteps(host: Host, config: Record<string, unknown>, existingHost: Record<string, unknown> = {}): Promise<Record<StepName, Step>> {
+    // Secrets reach the plan as a stack file's `secure:` values would; a plain one is refused.
+    const { "sentry:adminPassword": adminPassword, ...plain } = config;
     const plan = await planStack("e2e", {
         config: {
             "sentry:placement": "existing",
             "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: DATA_DIR, ...existingHost },
+            ...plain,
+        },
+        secrets: {
             "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"),
-            ...config,
+            ...(adminPassword === undefined ? {} : { "sentry:adminPassword": String(adminPassword) }),
         },
         revealSecrets: true,
     });
