@@ -167,7 +167,7 @@ describe("a booted host: real Docker, real Compose, the real self-hosted", () =>
         expect(await sh("nginx-log", `${COMPOSE} logs nginx 2>&1 | grep -c 'GET /_health/' || true`)).not.toBe("0");
     });
 
-    step("behind a TLS proxy the proxy's scheme reaches Sentry through upstream's nginx; the change recreates only web and nginx", async () => {
+    check("behind a TLS proxy the proxy's scheme reaches Sentry through upstream's nginx; the change recreates only web and nginx", async () => {
         // What Sentry sees when the proxy says https: upstream's nginx.conf passes on its own
         // $scheme, always http here.
         const seen = (proto?: string) =>
@@ -183,7 +183,7 @@ describe("a booted host: real Docker, real Compose, the real self-hosted", () =>
         await runSteps("tls", tls, ["configure-sentry", "start-sentry", "check-health"]);
         await host.exec("stop-poll", "touch /tmp/stop-poll");
         await poll;
-        const samples = lines(host.read("/tmp/poll.log")).map((l) => l.split(" ")).map(([t, code]) => ({ t: Number(t), ok: code === "200" })).sort((a, b) => a.t - b.t);
+        const samples = lines(await sh("poll-log", "cat /tmp/poll.log")).map((l) => l.split(" ")).map(([t, code]) => ({ t: Number(t), ok: code === "200" })).sort((a, b) => a.t - b.t);
         let down = 0;
         let since: number | undefined;
         for (const x of samples) {
