@@ -2,8 +2,8 @@
 // tests and the offline plan call it under Pulumi mocks, as often as they like.
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
-import { SentryHost } from "./components/sentryHost";
-import { SentryProvisioner } from "./components/provisioner";
+import { SentryHost } from "./components/aws/sentryHost";
+import { SentryProvisioner } from "./components/host/provisioner";
 import { StackIdentity } from "./components/tags";
 
 export interface StackOutputs {

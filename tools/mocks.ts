@@ -3,7 +3,7 @@
 // the same configuration twice yields identical inputs.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { CANONICAL_OWNER_BY_PARTITION, partitionOfRegion } from "../components/partition";
+import { CANONICAL_OWNER_BY_PARTITION, partitionOfRegion } from "../components/aws/partition";
 import { InstanceTypeFacts, KNOWN_INSTANCE_TYPES } from "../components/sizing";
 
 function hex(seed: string, length: number): string {

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, ParseArgsConfig } from "util";
 import { KNOWN_INSTANCE_TYPES } from "../components/sizing";
-import { parseStepEnv, shellQuote } from "../components/render";
+import { parseStepEnv, shellQuote } from "../components/host/render";
 import type { Plan, PlanResource } from "./planner";
 import { readStackFileAt, stackFilePath } from "./stackFile";
 

@@ -62,7 +62,7 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
         const t2 = Date.now();
         for (const f of ["install-docker.sh", "lib.sh"]) {
             fs.mkdirSync(path.join(root, SCRIPTS_DIR), { recursive: true });
-            fs.copyFileSync(path.join(PROJECT_DIR, "components", "scripts", f), path.join(root, SCRIPTS_DIR, f));
+            fs.copyFileSync(path.join(PROJECT_DIR, "components", "host", "scripts", f), path.join(root, SCRIPTS_DIR, f));
         }
         // A small local image, no registry: a shell, cat and their C library, plus a payload of
         // random (incompressible) bytes that the container copies into a volume and its own layer.

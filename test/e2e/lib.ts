@@ -5,7 +5,7 @@ import { spawn } from "child_process";
 import { it } from "vitest";
 import * as fs from "fs";
 import * as path from "path";
-import { STEPS, StepName } from "../../components/provisioner";
+import { STEPS, StepName } from "../../components/host/provisioner";
 import { planStack } from "../../tools/planner";
 import { DATA_DIR } from "../scripts/harness";
 

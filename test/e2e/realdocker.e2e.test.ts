@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { StepName } from "../../components/provisioner";
+import { StepName } from "../../components/host/provisioner";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
 import { ADMIN_EMAIL, bootTestHost, Host, renderSteps, RunResult, Runner, Scenario, Step, stopTestHost, URL_1 } from "./lib";
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
-import { STEPS, StepName } from "../../components/provisioner";
+import { STEPS, StepName } from "../../components/host/provisioner";
 import { planStack } from "../../tools/planner";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
 import { ADMIN_EMAIL, cutSshDuringComposeUp, Host, hostFilesContaining, INSTALL_FLAGS, ProcessSampler, RECORD, RunResult, Runner, Scenario, startTestHost, stopTestHost, URL_1, URL_2 } from "./lib";

@@ -87,7 +87,7 @@ const hasShellcheck = onPath("shellcheck");
 
 describe.runIf(hasShellcheck)("shellcheck", () => {
   // One shellcheck run per group: it is the slow part of this file.
-  it("passes on every script in components/scripts, following lib.sh", () => {
+  it("passes on every script in components/host/scripts, following lib.sh", () => {
     const r = spawnSync("shellcheck", allShellFiles.map((f) => path.join(SCRIPTS_DIR, f)), { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });

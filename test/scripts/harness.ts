@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
-export const SCRIPTS_DIR = path.join(REPO_ROOT, "components", "scripts");
+export const SCRIPTS_DIR = path.join(REPO_ROOT, "components", "host", "scripts");
 export const FIXTURES_DIR = path.join(REPO_ROOT, "test", "fixtures");
 export const STANDIN_BIN = path.join(FIXTURES_DIR, "bin");
 export const SELF_HOSTED_FIXTURE = path.join(FIXTURES_DIR, "self-hosted");
@@ -106,7 +106,7 @@ export interface RunOptions {
 }
 
 /**
- * Runs components/scripts/<name> with bash in the sandbox. The environment is
+ * Runs components/host/scripts/<name> with bash in the sandbox. The environment is
  * built from scratch (nothing leaks in from the test process): PATH starts
  * with the stand-ins, HOST_ROOT and STANDIN_RECORD_DIR point into the sandbox.
  */

@@ -3,7 +3,7 @@
 // gives for it, the Ubuntu image comes from Canonical's account there (the mock AWS finds no
 // image for any other owner, as AWS would), and the plan passes the policy pack.
 import { describe, expect, it } from "vitest";
-import { canonicalOwnerProblem, managedPolicyArn, partitionOfRegion, recoverActionArn } from "../../components/partition";
+import { canonicalOwnerProblem, managedPolicyArn, partitionOfRegion, recoverActionArn } from "../../components/aws/partition";
 import { blockingViolations, checkPlan } from "../../policy/rules";
 import { planStack, readStackConfig } from "../../tools/planner";
 

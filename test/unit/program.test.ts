@@ -1,6 +1,6 @@
 // The program under Pulumi mocks, through the same planner the offline plan uses.
 import { describe, expect, it } from "vitest";
-import { STEPS } from "../../components/provisioner";
+import { STEPS } from "../../components/host/provisioner";
 import { Plan, planStack, readStackConfig } from "../../tools/planner";
 import { byName } from "./helpers";
 

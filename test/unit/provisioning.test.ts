@@ -2,8 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { hostLayout, RERUN_AFTER, StepName, stepEnvironments, STEPS } from "../../components/provisioner";
-import { parseStepEnv, readScript, SCRIPTS_DIR } from "../../components/render";
+import { hostLayout, RERUN_AFTER, StepName, stepEnvironments, STEPS } from "../../components/host/provisioner";
+import { parseStepEnv, readScript, SCRIPTS_DIR } from "../../components/host/render";
 import { HARD_STOPS, KNOWN_BAD_VERSIONS } from "../../components/versions";
 import { Plan, PlanResource, planStack, readStackConfig } from "../../tools/planner";
 import { byName } from "./helpers";

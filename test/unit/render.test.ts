@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { manualRunCommand, parseStepEnv, readScript, renderEnvFile, renderStepCommand, shellQuote } from "../../components/render";
+import { manualRunCommand, parseStepEnv, readScript, renderEnvFile, renderStepCommand, shellQuote } from "../../components/host/render";
 
 const LIB = readScript("lib.sh");
 

@@ -3,7 +3,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
-import { childName, resourceTags, StackIdentity } from "./tags";
+import { childName, resourceTags, StackIdentity } from "../tags";
 
 export type NetworkSpec =
     | { kind: "new"; vpcCidr: string; subnetCidr: string; availabilityZone?: string; flowLogRetentionDays: number }

@@ -6,10 +6,10 @@ import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
-import { SentryProvisioner, SentrySettings } from "./provisioner";
-import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "./sizing";
-import { childName, resourceTags, StackIdentity } from "./tags";
-import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "./validation";
+import { SentryProvisioner, SentrySettings } from "../host/provisioner";
+import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
+import { childName, resourceTags, StackIdentity } from "../tags";
+import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
 
 export const SSH_USER = "ubuntu";
 /** Where the data volume is mounted; Docker's data root and the checkout live below it. */

@@ -4,9 +4,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { digest, readScript, renderStepCommand } from "./render";
-import { SentryProfile } from "./sizing";
-import { emailProblem, isDataDir, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "./validation";
-import { HARD_STOPS, KNOWN_BAD_VERSIONS, upgradePathProblem } from "./versions";
+import { SentryProfile } from "../sizing";
+import { emailProblem, isDataDir, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "../validation";
+import { HARD_STOPS, KNOWN_BAD_VERSIONS, upgradePathProblem } from "../versions";
 
 export interface SentrySettings {
     profile: SentryProfile;

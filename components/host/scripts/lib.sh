@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lib.sh: the helpers every host script shares. Each script sources it from its
 # own directory, so it must sit beside them: in the repository that is
-# components/scripts/, on a host provisioned by Pulumi it is
+# components/host/scripts/, on a host provisioned by Pulumi it is
 # /usr/local/lib/sentry-deploy/ (every step writes it there beside its script).
 # To run a script by hand elsewhere, copy lib.sh along with it.
 #
