@@ -33,6 +33,18 @@ export interface SentrySettings {
     behindTlsProxy: boolean;
     mailHost?: string;
     mailFrom?: string;
+    /**
+     * How HTTPS reaches Sentry (sentry:tls). `alb` and `proxy`: something in front terminates
+     * TLS (behindTlsProxy); `acme`: a TLS server on the host itself, certificates from `acme`;
+     * `none`: plain HTTP. Unset: behindTlsProxy alone decides (the settings before sentry:tls).
+     */
+    tls?: TlsMode;
+    /** The name users type (sentry:domain), e.g. sentry.example.com. */
+    domain?: string;
+    /** With tls `acme`: the ACME CA and the account's contact address. */
+    acme?: AcmeSettings;
+    /** Outgoing mail (sentry:mail `ses` or `smtp`); unset: Sentry sends no mail. The password is SentryProvisionerArgs.smtpPassword. */
+    mail?: MailSettings;
     /** Redis maxmemory, e.g. "2gb"; Redis is unlimited upstream and has taken hosts down. */
     redisMaxMemory: string;
     /** Swap file on the data volume; upstream recommends it on top of RAM. 0 disables. */
@@ -41,6 +53,25 @@ export interface SentrySettings {
     dockerAddressPool: string;
     /** Refuse, at preview, upgrades that skip a hard stop (needs the previous deployment's version). */
     checkUpgradePath: boolean;
+}
+
+export type TlsMode = "alb" | "acme" | "proxy" | "none";
+
+export interface AcmeSettings {
+    /** The ACME directory URL (Let's Encrypt's production directory by default). */
+    caUrl: string;
+    /** The contact address of the ACME account (expiry notices). */
+    email: string;
+}
+
+export interface MailSettings {
+    host: string;
+    port: number;
+    username?: string;
+    /** `starttls` (submission, 587), `tls` (implicit TLS, 465) or `none`. */
+    security: "starttls" | "tls" | "none";
+    /** The sender address (mail.from). */
+    from: string;
 }
 
 export interface HostConnection {
@@ -66,6 +97,8 @@ export interface SentryProvisionerArgs {
     storage: DataStorage;
     sentry: SentrySettings;
     adminPassword: pulumi.Input<string>;
+    /** The SMTP password of `sentry.mail` (a secret; travels like the admin password, on stdin only). */
+    smtpPassword?: pulumi.Input<string>;
     /** Extra public keys for humans, kept in a managed block of the SSH user's authorized_keys. */
     sshPublicKeys: string[];
     /** The version the previous deployment reported, for the preview-time upgrade check. */
