@@ -10,14 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { STEPS, StepName } from "../../components/host/provisioner";
-import { planStack } from "../../tools/planner";
 import { DATA_DIR, SENTRY_DIR, STATE_DIR } from "../scripts/harness";
-import { ADMIN_EMAIL, cutSshDuringComposeUp, Host, hostFilesContaining, INSTALL_FLAGS, ProcessSampler, RECORD, RunResult, Runner, Scenario, startTestHost, stopTestHost, URL_1, URL_2 } from "./lib";
-
-interface Step {
-    create: string;
-    stdin?: string;
-}
+import { ADMIN_EMAIL, cutSshDuringComposeUp, Host, hostFilesContaining, INSTALL_FLAGS, ProcessSampler, RECORD, renderSteps, RunResult, Runner, Scenario, startTestHost, Step, stopTestHost, URL_1, URL_2 } from "./lib";
 
 describe("rendered steps over real SSH (no engine)", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-e2e-scripts-"));
@@ -30,26 +24,14 @@ describe("rendered steps over real SSH (no engine)", () => {
     const rendered: Record<string, Record<StepName, Step>> = {};
 
     const render = async (label: string, overrides: Record<string, unknown>) => {
-        const plan = await planStack("e2e", {
-            config: {
-                "sentry:placement": "existing",
-                "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: DATA_DIR },
-                "sentry:adminEmail": ADMIN_EMAIL,
-                "sentry:profile": "errors-only",
-                "sentry:selfHostedRepoUrl": repoUrl,
-                "sentry:swapSizeGb": "0",
-                ...overrides,
-            },
-            secrets: { "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"), "sentry:adminPassword": password },
-            revealSecrets: true,
+        const steps = await renderSteps(host, {
+            "sentry:adminEmail": ADMIN_EMAIL,
+            "sentry:profile": "errors-only",
+            "sentry:selfHostedRepoUrl": repoUrl,
+            "sentry:swapSizeGb": "0",
+            "sentry:adminPassword": password,
+            ...overrides,
         });
-        const steps = {} as Record<StepName, Step>;
-        for (const s of STEPS) {
-            const r = plan.resources.find((x) => x.type === "command:remote:Command" && x.name === `sentry-e2e-${s}`);
-            expect(r, `step ${s} is registered`).toBeDefined();
-            const stdin = r?.inputs.stdin as { "[secret]": string } | undefined;
-            steps[s] = { create: String(r?.inputs.create), stdin: stdin?.["[secret]"] };
-        }
         rendered[label] = steps;
         return steps;
     };
