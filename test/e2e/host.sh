@@ -186,16 +186,24 @@ EOF
     load_env "$dir"
 }
 
-cmd_start() {
-    need_root
-    local dir="$1"
-    [ -n "$dir" ] || die "usage: host.sh start <dir>"
+# `host.sh start|boot <dir>`: checks <dir> is free, makes the host there from the flavour's
+# root file system (setup_host_dir) and leaves its absolute path in CREATED_DIR.
+new_host_dir() {
+    local command="$1" dir="$2" flavour="$3"
+    [ -n "$dir" ] || die "usage: host.sh $command <dir>"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [ ! -e "$dir/host.env" ] || die "$dir already holds a host; stop it first"
     local tarball
-    tarball=$(cmd_rootfs chroot)
+    tarball=$(cmd_rootfs "$flavour")
     setup_host_dir "$dir" "$tarball"
+    CREATED_DIR="$dir"
+}
+
+cmd_start() {
+    need_root
+    new_host_dir start "${1:-}" chroot
+    local dir="$CREATED_DIR"
     local ns="$HOST_NS" root="$HOST_ROOT"
 
     # The holder: PID 1 of the host's PID namespace, owner of its mount namespace. It mounts
@@ -312,15 +320,9 @@ boot_container() {
 
 cmd_boot() {
     need_root
-    local dir="$1"
-    [ -n "$dir" ] || die "usage: host.sh boot <dir>"
     command -v systemd-nspawn >/dev/null || die "systemd-nspawn not found; apt-get install systemd-container"
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
-    [ ! -e "$dir/host.env" ] || die "$dir already holds a host; stop it first"
-    local tarball
-    tarball=$(cmd_rootfs boot)
-    setup_host_dir "$dir" "$tarball"
+    new_host_dir boot "${1:-}" boot
+    local dir="$CREATED_DIR"
     # The data disk: a sparse file on this machine behind a loop device, handed to the host as
     # a block device (prepare-data.sh formats and mounts it, fstab by UUID).
     truncate -s "${E2E_DATA_DISK_SIZE:-6G}" "$dir/data.img"
