@@ -13,12 +13,16 @@ import {
     dataVolumeSizeProblem,
     duplicateCidrsProblem,
     emailProblem,
+    gitUrlProblem,
     isDataDir,
     isIsoUtc,
     MAX_GP3_GB,
     MIN_DATA_VOLUME_GB,
+    mirrorUrlProblem,
     originProblem,
     Problem,
+    registryHostProblem,
+    registryPrefixProblem,
     sentryVersionProblem,
     shellSafeProblem,
     sshCidrsProblem,
@@ -27,7 +31,7 @@ import {
 import { versionPolicyProblem } from "./components/versions";
 
 const DEFAULT_SENTRY_VERSION = "26.8.0";
-const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
+export const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
 
 /** What a derived default depends on: settings read before it. */
 export interface DefaultContext {
@@ -127,8 +131,46 @@ export const SETTINGS = {
     }),
     selfHostedRepoUrl: setting({
         schema: z.string().superRefine(check(shellSafeProblem)),
-        default: DEFAULT_REPO_URL,
-        description: "Git URL of getsentry/self-hosted or your mirror of it",
+        defaultText: `\`${DEFAULT_REPO_URL}\``,
+        fix: (_c) => "pulumi config rm sentry:selfHostedRepoUrl; pulumi config set --path sentry:mirrors.selfHostedRepo <your mirror's git URL>",
+        description: "deprecated alias of `mirrors.selfHostedRepo` (still read; the loader says how to move it)",
+    }),
+    mirrors: setting({
+        schema: z
+            .object({
+                selfHostedRepo: z.string().superRefine(check(gitUrlProblem)).optional(),
+                ubuntuApt: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                dockerApt: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                dockerAptKey: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                dockerHub: z.array(z.string().superRefine(check(mirrorUrlProblem))).optional(),
+                registries: z
+                    .record(z.string(), z.string().superRefine(check(registryPrefixProblem)))
+                    .superRefine((v, ctx) => {
+                        for (const host of Object.keys(v)) {
+                            const p = registryHostProblem(host);
+                            if (p !== undefined) {
+                                ctx.addIssue({ code: "custom", message: p, path: [host] });
+                            }
+                        }
+                    })
+                    .optional(),
+            })
+            .strict(),
+        default: {},
+        defaultText: "`{}` (every download from its upstream)",
+        fix: (_c, field = "registries") =>
+            `pulumi config set --path sentry:mirrors.${field} ${
+                {
+                    selfHostedRepo: "https://git.your-company.cn/mirrors/self-hosted.git",
+                    ubuntuApt: "https://mirrors.tuna.tsinghua.edu.cn/ubuntu",
+                    dockerApt: "https://mirrors.aliyun.com/docker-ce/linux",
+                    dockerAptKey: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/gpg",
+                    dockerHub: "'[\"https://hub-mirror.your-company.cn\"]'",
+                    registries: "'{\"ghcr.io\": \"registry.your-company.cn/ghcr\"}'",
+                }[field] ?? "<value>"
+            } (see README: Mirrors)`,
+        description:
+            "where the host downloads from: `{selfHostedRepo, ubuntuApt, dockerApt, dockerAptKey, dockerHub: [urls], registries: {registry: prefix}}`, each optional; see [Mirrors](#mirrors)",
     }),
     adminEmail: setting({
         schema: z.string().superRefine(check(emailProblem)),

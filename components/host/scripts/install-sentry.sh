@@ -31,6 +31,13 @@
 #   SENTRY_STATE_DIR         required. Where the markers and logs go.
 #   INSTALL_TIMEOUT_SECONDS  default 3600. Limit for install.sh.
 #   INSTALL_HEARTBEAT_SECONDS default 60. How often to report that install.sh is still running.
+#   SENTRY_IMAGE_MIRRORS     default empty. Registry mirrors as configure-sentry.sh
+#                            takes them (REGISTRY=PREFIX ...). The images install.sh
+#                            uses without compose (busybox for its requirement checks,
+#                            the FROM of jq/Dockerfile, geoipupdate when geoip/GeoIP.conf
+#                            exists), read from the checkout, are pulled from the
+#                            mirror first and tagged with the name install.sh uses, so
+#                            it finds them locally and pulls nothing itself.
 #   HOST_ROOT                default empty. For tests only; leave empty.
 #                            Prefix for every absolute host path.
 set -euo pipefail
@@ -43,6 +50,7 @@ SENTRY_PROFILE="${SENTRY_PROFILE:-}"
 SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
 INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
+SENTRY_IMAGE_MIRRORS="${SENTRY_IMAGE_MIRRORS:-}"
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
@@ -60,6 +68,7 @@ errors-only | feature-complete) ;;
 esac
 require_seconds INSTALL_HEARTBEAT_SECONDS "$INSTALL_HEARTBEAT_SECONDS" 60
 require_seconds INSTALL_TIMEOUT_SECONDS "$INSTALL_TIMEOUT_SECONDS" 3600
+parse_image_mirrors SENTRY_IMAGE_MIRRORS "$SENTRY_IMAGE_MIRRORS"
 
 dir="$HOST_ROOT$SENTRY_DIR"
 state="$HOST_ROOT$SENTRY_STATE_DIR"
@@ -99,6 +108,26 @@ unset SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOW
 # installer (its `down` leaves services of inactive profiles alone), on a host that may
 # now be sized for the smaller profile.
 (cd "$dir" && remove_inactive_services)
+
+# installer_images: the images install.sh runs or builds from without compose, as this
+# checkout names them (26.8.0: busybox, debian:bookworm-slim, ghcr.io/maxmind/geoipupdate).
+installer_images() {
+  if grep -Eqs 'run (--rm|-i --rm) busybox' "$dir"/install/*.sh; then echo busybox; fi
+  sed -n -E 's/^FROM[[:space:]]+([^[:space:]$]+)[[:space:]]*$/\1/p' "$dir/jq/Dockerfile" 2>/dev/null || true
+  if [[ -f "$dir/geoip/GeoIP.conf" ]]; then
+    grep -Eoh '"[a-z0-9.-]+/[a-z0-9/_.-]*geoipupdate:[A-Za-z0-9._-]+"' "$dir/install/geoip.sh" 2>/dev/null | tr -d '"' || true
+  fi
+}
+if ((${#IMAGE_MIRRORS[@]} > 0)); then
+  while read -r ref; do
+    [[ -n "$ref" ]] || continue
+    mirrored="$(mirror_image "$ref")"
+    [[ "$mirrored" != "$ref" ]] || continue
+    log "pulling $ref from the mirror as $mirrored"
+    docker pull -q "$mirrored" >/dev/null || die "could not pull $mirrored (the mirror of $ref); check SENTRY_IMAGE_MIRRORS and that the mirror serves it"
+    docker tag "$mirrored" "$ref"
+  done < <(installer_images | sort -u)
+fi
 
 # The installer's output goes to its log; this line, every INSTALL_HEARTBEAT_SECONDS, is
 # what `pulumi up` shows meanwhile.
