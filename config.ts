@@ -454,6 +454,7 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettin
         r.fail(AWS_REGION_KEY, region, "not an AWS region (@pulumi/aws's Region list)", regionFix(closestName(region, AWS_REGIONS) ?? "eu-central-1"));
     }
 
+    r.ctx.region = region;
     const instanceType = r.get("instanceType")!;
     const known = KNOWN_INSTANCE_TYPES[instanceType];
     const redisProblem = known && redisMaxMemoryProblem(sentry.redisMaxMemory, instanceType, known);

@@ -39,6 +39,8 @@ export interface DefaultContext {
     environment: Environment;
     profile: SentryProfile;
     vpcCidr: string;
+    /** aws:region, when the stack is on AWS (read before the AWS settings). */
+    region?: string;
 }
 
 /** Where a setting applies: every stack, or only one placement (`sentry:placement`). */
@@ -87,6 +89,13 @@ const BY_PROFILE: Record<SentryProfile, { instanceType: string; swapSizeGb: numb
     "errors-only": { instanceType: "c7i.xlarge", swapSizeGb: 8, redisMaxMemory: "1gb", dataVolumeSizeGb: 60 },
     "feature-complete": { instanceType: "m7i.xlarge", swapSizeGb: 16, redisMaxMemory: "2gb", dataVolumeSizeGb: 200 },
 };
+
+/**
+ * AWS China (cn-north-1 Beijing, cn-northwest-1 Ningxia) gets new instance generations later than
+ * the commercial regions: its defaults are the 6th generation, which both China regions offer
+ * (the preview still asks EC2 whether the zone offers the type).
+ */
+const CHINA_INSTANCE_TYPE: Record<SentryProfile, string> = { "errors-only": "c6i.xlarge", "feature-complete": "m6i.xlarge" };
 
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy), 0 (never expire) aside. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -157,6 +166,7 @@ export const SETTINGS = {
             })
             .strict(),
         default: {},
+        placeholder: "domain",
         defaultText: "`{}` (every download from its upstream)",
         fix: (_c, field = "registries") =>
             `pulumi config set --path sentry:mirrors.${field} ${
@@ -269,8 +279,8 @@ export const SETTINGS = {
     instanceType: setting({
         schema: pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type name"),
         scope: "aws",
-        default: (c) => BY_PROFILE[c.profile].instanceType,
-        defaultText: "`c7i.xlarge` (4 vCPU / 8 GiB) errors-only, `m7i.xlarge` (4 vCPU / 16 GiB) feature-complete",
+        default: (c) => (c.region?.startsWith("cn-") ? CHINA_INSTANCE_TYPE[c.profile] : BY_PROFILE[c.profile].instanceType),
+        defaultText: "`c7i.xlarge` (4 vCPU / 8 GiB) errors-only, `m7i.xlarge` (4 vCPU / 16 GiB) feature-complete; in AWS China `c6i.xlarge` and `m6i.xlarge`",
         description: "EC2 instance type; checked against the profile with AWS at preview",
     }),
     amiId: setting({
