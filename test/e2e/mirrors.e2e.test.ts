@@ -73,9 +73,15 @@ describe("mirrors with every other egress blocked", () => {
         await ipt("lo", "-A", CHAIN, "-o", "lo", "-j", "ACCEPT");
         await ipt("ssh", "-A", CHAIN, "-p", "tcp", "--sport", String(host.info.port), "-j", "ACCEPT");
         await ipt("reject", "-A", CHAIN, "-j", "REJECT");
-        // The block works (a check that could not fail would prove nothing): the machine's own
-        // address, GitHub's name (DNS to the resolver outside) and a documentation address fail
-        // and are counted.
+        // The host's namespace has only its /30 to this machine: without a default route an
+        // attempt to reach anywhere else would fail before netfilter and never be counted. With
+        // one, every such attempt goes through OUTPUT and is rejected and counted.
+        await runner.run("default-route", "bash", [
+            "-c",
+            `dev=$(ip -n ${host.info.ns} -o -4 addr show | awk '$2 != "lo" { print $2; exit }'); ip -n ${host.info.ns} route replace default dev "$dev"`,
+        ]);
+        // The block works (a check that could not fail would prove nothing): a documentation
+        // address and GitHub (by name: DNS to the resolver outside) fail, and are counted.
         const probe = await host.exec(
             "probe",
             "curl -s --max-time 5 -o /dev/null http://192.0.2.1/ ; echo curl=$?; timeout 10 git ls-remote https://github.com/getsentry/self-hosted.git >/dev/null 2>&1; echo git=$?",
