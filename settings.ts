@@ -152,6 +152,7 @@ export const SETTINGS = {
                 dockerApt: z.string().superRefine(check(mirrorUrlProblem)).optional(),
                 dockerAptKey: z.string().superRefine(check(mirrorUrlProblem)).optional(),
                 dockerHub: z.array(z.string().superRefine(check(mirrorUrlProblem))).optional(),
+                buildProxy: z.string().superRefine(check(mirrorUrlProblem)).optional(),
                 registries: z
                     .record(z.string(), z.string().superRefine(check(registryPrefixProblem)))
                     .superRefine((v, ctx) => {
@@ -176,11 +177,12 @@ export const SETTINGS = {
                     dockerApt: "https://mirrors.aliyun.com/docker-ce/linux",
                     dockerAptKey: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/gpg",
                     dockerHub: "'[\"https://hub-mirror.your-company.cn\"]'",
+                    buildProxy: "http://proxy.your-company.cn:3128",
                     registries: "'{\"ghcr.io\": \"registry.your-company.cn/ghcr\"}'",
                 }[field] ?? "<value>"
             } (see README: Mirrors)`,
         description:
-            "where the host downloads from: `{selfHostedRepo, ubuntuApt, dockerApt, dockerAptKey, dockerHub: [urls], registries: {registry: prefix}}`, each optional; see [Mirrors](#mirrors)",
+            "where the host downloads from: `{selfHostedRepo, ubuntuApt, dockerApt, dockerAptKey, dockerHub: [urls], registries: {registry: prefix}, buildProxy}`, each optional; see [Mirrors](#mirrors)",
     }),
     adminEmail: setting({
         schema: z.string().superRefine(check(emailProblem)),

@@ -69,6 +69,8 @@ export interface HostMirrors {
     dockerHub?: string[];
     /** Registry host -> image prefix that mirrors it (ghcr.io -> mirror.example.cn/ghcr). */
     registries?: Record<string, string>;
+    /** HTTP(S) proxy for the downloads of install.sh's image builds that no mirror reaches (pip from GitHub/PyPI, Debian apt). */
+    buildProxy?: string;
 }
 
 /** The env text of registry mirrors: space-separated REGISTRY=PREFIX pairs, sorted (stable). */
@@ -224,7 +226,7 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             ...(s.mailFrom ? { SENTRY_MAIL_FROM: s.mailFrom } : {}),
             ...images,
         },
-        "install-sentry": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_PROFILE: s.profile, ...images },
+        "install-sentry": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_PROFILE: s.profile, ...images, ...(m.buildProxy ? { SENTRY_BUILD_PROXY: m.buildProxy } : {}) },
         "start-sentry": { ...sentryDir },
         "create-admin": { SENTRY_DIR: layout.sentryDir, SENTRY_ADMIN_EMAIL: s.adminEmail },
         "check-health": { SENTRY_DIR: layout.sentryDir, HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/` },

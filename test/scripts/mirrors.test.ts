@@ -188,6 +188,53 @@ describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("image mirrors against the rea
   });
 });
 
+describe("install-sentry.sh with a build proxy", () => {
+  const base = { SENTRY_DIR, SENTRY_VERSION: "26.8.0", SENTRY_PROFILE: "errors-only", SENTRY_STATE_DIR: STATE_DIR };
+  function configured(): Sandbox {
+    const sb = makeSandbox();
+    copySelfHosted(sb);
+    sb.write(`${SENTRY_DIR}/.env.custom`, "COMPOSE_PROFILES=errors-only\n");
+    return sb;
+  }
+
+  it("gives install.sh (which passes them to its image builds) the proxy, and every compose service as NO_PROXY", () => {
+    const sb = configured();
+    const r = runScript(sb, "install-sentry.sh", { ...base, SENTRY_BUILD_PROXY: "http://proxy.acme-corp.cn:3128" });
+    expect(r.status, r.output).toBe(0);
+    // The services: section's keys (not the volumes: section's names).
+    const compose = fs.readFileSync(sb.host(`${SENTRY_DIR}/docker-compose.yml`), "utf8");
+    const servicesSection = compose.slice(compose.indexOf("\nservices:\n")).split(/\n(?=[a-z])/)[1];
+    const services = [...servicesSection.matchAll(/^ {2}([a-z0-9][a-z0-9_.-]*):\s*$/gm)].map((m) => m[1]);
+    expect(services).toEqual(expect.arrayContaining(["redis", "web", "nginx"]));
+    const noProxy = ["localhost", "127.0.0.1", "::1", ...services].join(",");
+    expect(sb.recFile("install-proxy-env").split("\n").filter((l) => l !== "")).toEqual(
+      [
+        "HTTPS_PROXY=http://proxy.acme-corp.cn:3128",
+        "HTTP_PROXY=http://proxy.acme-corp.cn:3128",
+        `NO_PROXY=${noProxy}`,
+        "http_proxy=http://proxy.acme-corp.cn:3128",
+        "https_proxy=http://proxy.acme-corp.cn:3128",
+        `no_proxy=${noProxy}`,
+      ].sort(),
+    );
+  });
+
+  it("gives install.sh no proxy when none is set, even one from its own environment", () => {
+    const sb = configured();
+    const r = runScript(sb, "install-sentry.sh", base);
+    expect(r.status, r.output).toBe(0);
+    expect(sb.recFile("install-proxy-env")).toBe("");
+  });
+
+  it("refuses a proxy URL with credentials or a path", () => {
+    const sb = configured();
+    const r = runScript(sb, "install-sentry.sh", { ...base, SENTRY_BUILD_PROXY: "http://user:pw@proxy.acme-corp.cn:3128" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("SENTRY_BUILD_PROXY='http://user:pw@proxy.acme-corp.cn:3128' must be a proxy URL");
+    expect(sb.exists(`${STATE_DIR}/installed`)).toBe(false);
+  });
+});
+
 describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("checkout-self-hosted.sh from a mirror of the repository", () => {
   it("clones the release from SENTRY_REPO_URL (a local mirror of the real repository)", () => {
     const sb = makeSandbox();

@@ -29,6 +29,7 @@ const MIRRORS = {
     dockerApt: "https://mirrors.aliyun.com/docker-ce/linux",
     dockerAptKey: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/gpg",
     dockerHub: ["https://hub.acme-corp.cn", "https://hub2.acme-corp.cn"],
+    buildProxy: "http://proxy.acme-corp.cn:3128",
     registries: { "ghcr.io": "registry.acme-corp.cn/ghcr", "docker.io": "registry.acme-corp.cn/hub", "registry.gitlab.com": "registry.acme-corp.cn/gitlab" },
 };
 
@@ -45,6 +46,7 @@ describe("sentry:mirrors", () => {
         const images = "docker.io=registry.acme-corp.cn/hub ghcr.io=registry.acme-corp.cn/ghcr registry.gitlab.com=registry.acme-corp.cn/gitlab";
         expect(e["configure-sentry"].SENTRY_IMAGE_MIRRORS).toBe(images);
         expect(e["install-sentry"].SENTRY_IMAGE_MIRRORS).toBe(images);
+        expect(e["install-sentry"].SENTRY_BUILD_PROXY).toBe("http://proxy.acme-corp.cn:3128");
         // Steps that download nothing carry no mirror.
         for (const step of ["wait-for-host", "authorize-ssh-keys", "prepare-data", "start-sentry", "create-admin", "check-health"] as const) {
             expect(Object.keys(e[step]).filter((k) => /MIRROR|REPO_URL|APT/.test(k)), step).toEqual([]);
@@ -55,7 +57,7 @@ describe("sentry:mirrors", () => {
         const e = envs(parse({}));
         expect(e["checkout-self-hosted"].SENTRY_REPO_URL).toBe("https://github.com/getsentry/self-hosted.git");
         const all = Object.values(e).flatMap((v) => Object.keys(v));
-        expect(all.filter((k) => /MIRROR|APT_KEY/.test(k))).toEqual([]);
+        expect(all.filter((k) => /MIRROR|APT_KEY|BUILD_PROXY/.test(k))).toEqual([]);
         expect(e["install-docker"].DOCKER_APT_REPO_URL).toBeUndefined();
     });
 

@@ -38,6 +38,15 @@
 #                            exists), read from the checkout, are pulled from the
 #                            mirror first and tagged with the name install.sh uses, so
 #                            it finds them locally and pulls nothing itself.
+#   SENTRY_BUILD_PROXY       default empty. An HTTP(S) proxy, e.g. http://proxy.example.cn:3128,
+#                            for the downloads of install.sh's image builds that no mirror
+#                            setting reaches (sentry/Dockerfile's pip install from GitHub and
+#                            PyPI, cron's and jq's apt-get from Debian): exported to install.sh
+#                            as HTTP_PROXY/HTTPS_PROXY (and lower case), which it passes to
+#                            every build as build arguments, with NO_PROXY/no_proxy set to
+#                            localhost, 127.0.0.1, ::1 and every service of docker-compose.yml
+#                            (install.sh also hands them to `compose exec`; the services must
+#                            keep reaching each other directly).
 #   HOST_ROOT                default empty. For tests only; leave empty.
 #                            Prefix for every absolute host path.
 set -euo pipefail
@@ -51,6 +60,7 @@ SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
 INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
 SENTRY_IMAGE_MIRRORS="${SENTRY_IMAGE_MIRRORS:-}"
+SENTRY_BUILD_PROXY="${SENTRY_BUILD_PROXY:-}"
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
@@ -69,6 +79,9 @@ esac
 require_seconds INSTALL_HEARTBEAT_SECONDS "$INSTALL_HEARTBEAT_SECONDS" 60
 require_seconds INSTALL_TIMEOUT_SECONDS "$INSTALL_TIMEOUT_SECONDS" 3600
 parse_image_mirrors SENTRY_IMAGE_MIRRORS "$SENTRY_IMAGE_MIRRORS"
+if [[ -n "$SENTRY_BUILD_PROXY" && ! "$SENTRY_BUILD_PROXY" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]]; then
+  die "SENTRY_BUILD_PROXY='$SENTRY_BUILD_PROXY' must be a proxy URL like http://proxy.example.cn:3128 (no credentials, no path)"
+fi
 
 dir="$HOST_ROOT$SENTRY_DIR"
 state="$HOST_ROOT$SENTRY_STATE_DIR"
@@ -137,10 +150,21 @@ report_installer() {
   log "install.sh still running ($1 s)${last:+; last log line: $last}"
 }
 
+# The proxy only for install.sh (and so its image builds), never for this script's own calls.
+proxy_env=()
+if [[ -n "$SENTRY_BUILD_PROXY" ]]; then
+  services="$(awk '/^services:/ { s = 1; next } /^[^[:space:]#]/ { s = 0 } s && /^  [a-z0-9][a-z0-9_.-]*:[[:space:]]*$/ { sub(/:.*/, ""); sub(/^  /, ""); printf ",%s", $0 }' "$dir/docker-compose.yml")"
+  no_proxy="localhost,127.0.0.1,::1$services"
+  proxy_env=(HTTP_PROXY="$SENTRY_BUILD_PROXY" HTTPS_PROXY="$SENTRY_BUILD_PROXY" http_proxy="$SENTRY_BUILD_PROXY" https_proxy="$SENTRY_BUILD_PROXY"
+    NO_PROXY="$no_proxy" no_proxy="$no_proxy")
+  log "install.sh's image builds go through the proxy $SENTRY_BUILD_PROXY (not for: $no_proxy)"
+fi
+
 start=$SECONDS
 rc=0
 (
   cd "$dir"
+  ((${#proxy_env[@]} == 0)) || export "${proxy_env[@]}"
   exec timeout --kill-after=120 "$INSTALL_TIMEOUT_SECONDS" ./install.sh \
     --skip-user-creation \
     --no-report-self-hosted-issues \
