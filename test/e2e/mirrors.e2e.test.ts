@@ -45,6 +45,11 @@ describe("mirrors with every other egress blocked", () => {
     };
 
     beforeAll(async () => {
+        // iptables runs on this machine, in the host's namespace (as host.sh installs debootstrap).
+        await runner.run("iptables-install", "bash", [
+            "-c",
+            "command -v iptables >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null; }; }",
+        ]);
         ({ host, sampler } = await startTestHost(runner, path.join(tmp, "host")));
     }, 5 * 60_000);
 
