@@ -13,6 +13,7 @@ import { Environment, environmentProblem, PROJECT } from "./components/tags";
 import { cidrContains, cidrProblem, cidrsOverlap, gp3PerformanceProblem, MIN_DATA_VOLUME_GB } from "./components/validation";
 import {
     AWS_REGION_KEY,
+    DEFAULT_REPO_URL,
     DefaultContext,
     defaultOf,
     fixOf,
@@ -76,6 +77,8 @@ export interface StackConfig {
     protect: boolean;
     expiresAt?: string;
     sentry: SentrySettings;
+    /** Warnings about accepted settings (deprecated keys): the program logs them. */
+    notices?: string[];
     adminPassword: pulumi.Output<string>;
     placement: AwsPlacement | ExistingPlacement;
 }
@@ -197,6 +200,8 @@ function shown(value: unknown): string {
 
 class Reader {
     readonly problems: string[] = [];
+    /** What is accepted but should change (deprecated keys): shown as warnings, never fatal. */
+    readonly notices: string[] = [];
     readonly ctx: DefaultContext;
 
     constructor(
@@ -378,10 +383,28 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     const adminEmail = r.need("adminEmail");
     const adminPassword = r.secret("adminPassword");
 
+    // sentry:mirrors.selfHostedRepo supersedes sentry:selfHostedRepoUrl, which is still read.
+    const mirrors = r.get("mirrors") ?? {};
+    const legacyRepoUrl = r.get("selfHostedRepoUrl");
+    if (legacyRepoUrl !== undefined && mirrors.selfHostedRepo !== undefined && legacyRepoUrl !== mirrors.selfHostedRepo) {
+        r.fail(
+            "selfHostedRepoUrl",
+            legacyRepoUrl,
+            `contradicts sentry:mirrors.selfHostedRepo ${mirrors.selfHostedRepo} (selfHostedRepoUrl is its deprecated alias)`,
+            "pulumi config rm sentry:selfHostedRepoUrl",
+        );
+    } else if (legacyRepoUrl !== undefined) {
+        r.notices.push(
+            `sentry:selfHostedRepoUrl is deprecated; it still works. Move it: pulumi config rm sentry:selfHostedRepoUrl; pulumi config set --path sentry:mirrors.selfHostedRepo ${legacyRepoUrl}`,
+        );
+    }
+    const { selfHostedRepo, ...hostMirrors } = mirrors;
+
     const sentry: SentrySettings = {
         profile: r.ctx.profile,
         version: r.get("sentryVersion")!,
-        repoUrl: r.get("selfHostedRepoUrl")!,
+        repoUrl: selfHostedRepo ?? legacyRepoUrl ?? DEFAULT_REPO_URL,
+        mirrors: hostMirrors,
         publicUrl,
         csrfTrustedOrigins: r.get("csrfTrustedOrigins")!,
         webPort: r.get("webPort")!,
@@ -404,7 +427,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
     }
-    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, placement };
+    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, placement, notices: r.notices };
 }
 
 function parseExistingPlacement(r: Reader, sshPublicKeys: string[]): ExistingPlacement {
@@ -431,6 +454,7 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettin
         r.fail(AWS_REGION_KEY, region, "not an AWS region (@pulumi/aws's Region list)", regionFix(closestName(region, AWS_REGIONS) ?? "eu-central-1"));
     }
 
+    r.ctx.region = region;
     const instanceType = r.get("instanceType")!;
     const known = KNOWN_INSTANCE_TYPES[instanceType];
     const redisProblem = known && redisMaxMemoryProblem(sentry.redisMaxMemory, instanceType, known);
@@ -529,5 +553,9 @@ export function pulumiConfigSource(): ConfigSource {
 
 /** Reads the real stack configuration. */
 export function loadConfig(): StackConfig {
-    return parseConfig(pulumiConfigSource(), pulumi.getStack(), pulumi.getProject());
+    const config = parseConfig(pulumiConfigSource(), pulumi.getStack(), pulumi.getProject());
+    for (const notice of config.notices ?? []) {
+        void pulumi.log.warn(notice);
+    }
+    return config;
 }

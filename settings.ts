@@ -13,12 +13,16 @@ import {
     dataVolumeSizeProblem,
     duplicateCidrsProblem,
     emailProblem,
+    gitUrlProblem,
     isDataDir,
     isIsoUtc,
     MAX_GP3_GB,
     MIN_DATA_VOLUME_GB,
+    mirrorUrlProblem,
     originProblem,
     Problem,
+    registryHostProblem,
+    registryPrefixProblem,
     sentryVersionProblem,
     shellSafeProblem,
     sshCidrsProblem,
@@ -27,7 +31,7 @@ import {
 import { versionPolicyProblem } from "./components/versions";
 
 const DEFAULT_SENTRY_VERSION = "26.8.0";
-const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
+export const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
 
 /** What a derived default depends on: settings read before it. */
 export interface DefaultContext {
@@ -35,6 +39,8 @@ export interface DefaultContext {
     environment: Environment;
     profile: SentryProfile;
     vpcCidr: string;
+    /** aws:region, when the stack is on AWS (read before the AWS settings). */
+    region?: string;
 }
 
 /** Where a setting applies: every stack, or only one placement (`sentry:placement`). */
@@ -84,6 +90,13 @@ const BY_PROFILE: Record<SentryProfile, { instanceType: string; swapSizeGb: numb
     "feature-complete": { instanceType: "m7i.xlarge", swapSizeGb: 16, redisMaxMemory: "2gb", dataVolumeSizeGb: 200 },
 };
 
+/**
+ * AWS China (cn-north-1 Beijing, cn-northwest-1 Ningxia) gets new instance generations later than
+ * the commercial regions: its defaults are the 6th generation, which both China regions offer
+ * (the preview still asks EC2 whether the zone offers the type).
+ */
+const CHINA_INSTANCE_TYPE: Record<SentryProfile, string> = { "errors-only": "c6i.xlarge", "feature-complete": "m6i.xlarge" };
+
 /** The retention periods CloudWatch Logs accepts (PutRetentionPolicy), 0 (never expire) aside. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -127,8 +140,49 @@ export const SETTINGS = {
     }),
     selfHostedRepoUrl: setting({
         schema: z.string().superRefine(check(shellSafeProblem)),
-        default: DEFAULT_REPO_URL,
-        description: "Git URL of getsentry/self-hosted or your mirror of it",
+        defaultText: `\`${DEFAULT_REPO_URL}\``,
+        fix: (_c) => "pulumi config rm sentry:selfHostedRepoUrl; pulumi config set --path sentry:mirrors.selfHostedRepo <your mirror's git URL>",
+        description: "deprecated alias of `mirrors.selfHostedRepo` (still read; the loader says how to move it)",
+    }),
+    mirrors: setting({
+        schema: z
+            .object({
+                selfHostedRepo: z.string().superRefine(check(gitUrlProblem)).optional(),
+                ubuntuApt: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                dockerApt: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                dockerAptKey: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                dockerHub: z.array(z.string().superRefine(check(mirrorUrlProblem))).optional(),
+                buildProxy: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                registries: z
+                    .record(z.string(), z.string().superRefine(check(registryPrefixProblem)))
+                    .superRefine((v, ctx) => {
+                        for (const host of Object.keys(v)) {
+                            const p = registryHostProblem(host);
+                            if (p !== undefined) {
+                                ctx.addIssue({ code: "custom", message: p, path: [host] });
+                            }
+                        }
+                    })
+                    .optional(),
+            })
+            .strict(),
+        default: {},
+        placeholder: "domain",
+        defaultText: "`{}` (every download from its upstream)",
+        fix: (_c, field = "registries") =>
+            `pulumi config set --path sentry:mirrors.${field} ${
+                {
+                    selfHostedRepo: "https://git.your-company.cn/mirrors/self-hosted.git",
+                    ubuntuApt: "https://mirrors.tuna.tsinghua.edu.cn/ubuntu",
+                    dockerApt: "https://mirrors.aliyun.com/docker-ce/linux",
+                    dockerAptKey: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/gpg",
+                    dockerHub: "'[\"https://hub-mirror.your-company.cn\"]'",
+                    buildProxy: "http://proxy.your-company.cn:3128",
+                    registries: "'{\"ghcr.io\": \"registry.your-company.cn/ghcr\"}'",
+                }[field] ?? "<value>"
+            } (see README: Mirrors)`,
+        description:
+            "where the host downloads from: `{selfHostedRepo, ubuntuApt, dockerApt, dockerAptKey, dockerHub: [urls], registries: {registry: prefix}, buildProxy}`, each optional; see [Mirrors](#mirrors)",
     }),
     adminEmail: setting({
         schema: z.string().superRefine(check(emailProblem)),
@@ -227,8 +281,8 @@ export const SETTINGS = {
     instanceType: setting({
         schema: pattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type name"),
         scope: "aws",
-        default: (c) => BY_PROFILE[c.profile].instanceType,
-        defaultText: "`c7i.xlarge` (4 vCPU / 8 GiB) errors-only, `m7i.xlarge` (4 vCPU / 16 GiB) feature-complete",
+        default: (c) => (c.region?.startsWith("cn-") ? CHINA_INSTANCE_TYPE[c.profile] : BY_PROFILE[c.profile].instanceType),
+        defaultText: "`c7i.xlarge` (4 vCPU / 8 GiB) errors-only, `m7i.xlarge` (4 vCPU / 16 GiB) feature-complete; in AWS China `c6i.xlarge` and `m6i.xlarge`",
         description: "EC2 instance type; checked against the profile with AWS at preview",
     }),
     amiId: setting({

@@ -357,3 +357,50 @@ export function shellSafeProblem(value: string): Problem {
     }
     return undefined;
 }
+
+/** A mirror's base URL: http(s), a host, no credentials, query or trailing slash (scripts append paths). */
+export function mirrorUrlProblem(value: string): Problem {
+    let u: URL;
+    try {
+        u = new URL(value);
+    } catch {
+        return "must be an http(s) URL such as https://mirrors.example.cn/ubuntu";
+    }
+    if (u.protocol !== "https:" && u.protocol !== "http:") {
+        return `must be an http(s) URL (found ${u.protocol.replace(/:$/, "")}://)`;
+    }
+    if (u.username !== "" || u.password !== "") {
+        return "must not carry credentials (they would land in apt sources and the stack's state)";
+    }
+    if (u.search !== "" || u.hash !== "" || value.endsWith("/") || /[\s'"\\`$]/.test(value)) {
+        return "must be a plain base URL without a trailing slash, query, quotes or spaces";
+    }
+    return undefined;
+}
+
+/** A git remote a mirror of self-hosted may live at: http(s), ssh, git or file URLs, or scp-like user@host:path. */
+export function gitUrlProblem(value: string): Problem {
+    if (!/^(https?|ssh|git|file):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/.test(value)) {
+        return "is not a git URL such as https://git.example.cn/mirrors/self-hosted.git";
+    }
+    return shellSafeProblem(value);
+}
+
+const REGISTRY_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+
+/** A registry's host name as image references spell it (ghcr.io, docker.io, registry.gitlab.com). */
+export function registryHostProblem(value: string): Problem {
+    return REGISTRY_HOST.test(value) && (value.includes(".") || value.includes(":") || value === "localhost") ? undefined : `"${value}" is not a registry host such as ghcr.io or docker.io`;
+}
+
+/** Where a registry's images are mirrored: host[:port][/path], no scheme (an image reference's prefix). */
+export function registryPrefixProblem(value: string): Problem {
+    const [host, ...path] = value.split("/");
+    if (value.includes("://")) {
+        return "must be an image-name prefix without a scheme, e.g. mirror.example.cn/ghcr";
+    }
+    if (registryHostProblem(host) !== undefined || !path.every((p) => /^[a-z0-9]+([._-][a-z0-9]+)*$/.test(p))) {
+        return "must be host[:port] and an optional lowercase path, e.g. mirror.example.cn/ghcr";
+    }
+    return undefined;
+}

@@ -63,6 +63,20 @@ function renderReference(): string {
     return rows.join("\n");
 }
 
+const README_ZH_MARKERS = {
+    begin: "<!-- BEGIN settings (zh): generated from settings.ts by `npm run docs`; edit settings.ts, not this table -->",
+    end: "<!-- END settings (zh) -->",
+};
+
+/**
+ * README.zh-CN.md's table: the same rows as README.md's, under Chinese headers. The meanings stay
+ * the English ones of settings.ts (every key, always current); the Chinese guide explains around it.
+ */
+function renderReferenceZh(): string {
+    const [, , ...rows] = renderReference().split("\n");
+    return ["| 配置键 | 类型 | 默认值 | 含义（英文原文，取自 settings.ts） |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}
+
 /** Markdown to the plain text of a YAML description or comment. */
 function plain(text: string): string {
     return text.replace(/\[([^\]]+)\]\([^)]+\)/g, "$1").replace(/`/g, "");
@@ -120,6 +134,7 @@ export function replaceBetween(text: string, markers: { begin: string; end: stri
 export const GENERATED = [
     { file: "README.md", markers: README_MARKERS, render: renderReference },
     { file: "Pulumi.yaml", markers: PROJECT_MARKERS, render: renderProjectConfig },
+    { file: "README.zh-CN.md", markers: README_ZH_MARKERS, render: renderReferenceZh },
 ];
 
 function main(): number {

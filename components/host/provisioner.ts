@@ -53,6 +53,32 @@ export interface SentrySettings {
     dockerAddressPool: string;
     /** Refuse, at preview, upgrades that skip a hard stop (needs the previous deployment's version). */
     checkUpgradePath: boolean;
+    /** Where the host downloads from instead of the upstream sites (sentry:mirrors); repoUrl is the git one. */
+    mirrors?: HostMirrors;
+}
+
+/** Mirrors of what the install downloads (each unset: the upstream site). */
+export interface HostMirrors {
+    /** Base URL of an Ubuntu archive mirror (replaces archive/security/ports.ubuntu.com in apt sources). */
+    ubuntuApt?: string;
+    /** Base URL of a Docker CE apt repository mirror (the `linux` folder: <url>/ubuntu, <url>/debian). */
+    dockerApt?: string;
+    /** URL of that repository's GPG key; default <dockerApt>/<os>/gpg. */
+    dockerAptKey?: string;
+    /** Docker Hub mirrors (daemon.json registry-mirrors). */
+    dockerHub?: string[];
+    /** Registry host -> image prefix that mirrors it (ghcr.io -> mirror.example.cn/ghcr). */
+    registries?: Record<string, string>;
+    /** HTTP(S) proxy for the downloads of install.sh's image builds that no mirror reaches (pip from GitHub/PyPI, Debian apt). */
+    buildProxy?: string;
+}
+
+/** The env text of registry mirrors: space-separated REGISTRY=PREFIX pairs, sorted (stable). */
+export function imageMirrorsEnv(registries: Record<string, string> | undefined): string {
+    return Object.keys(registries ?? {})
+        .sort()
+        .map((r) => `${r}=${registries![r]}`)
+        .join(" ");
 }
 
 export type TlsMode = "alb" | "acme" | "proxy" | "none";
@@ -150,6 +176,16 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
     const layout = hostLayout(i.storage.dataDir);
     const s = i.sentry;
     const sentryDir = { SENTRY_DIR: layout.sentryDir, SENTRY_STATE_DIR: layout.stateDir };
+    // Mirrors: only the variables that are set, so a stack without mirrors renders as before.
+    const m = s.mirrors ?? {};
+    const imageMirrors = imageMirrorsEnv(m.registries);
+    const dockerMirrors = {
+        ...(m.ubuntuApt ? { UBUNTU_APT_MIRROR: m.ubuntuApt } : {}),
+        ...(m.dockerApt ? { DOCKER_APT_REPO_URL: m.dockerApt } : {}),
+        ...(m.dockerAptKey ? { DOCKER_APT_KEY_URL: m.dockerAptKey } : {}),
+        ...(m.dockerHub && m.dockerHub.length > 0 ? { DOCKER_REGISTRY_MIRRORS: m.dockerHub.join(" ") } : {}),
+    };
+    const images: Record<string, string> = imageMirrors ? { SENTRY_IMAGE_MIRRORS: imageMirrors } : {};
     return {
         "wait-for-host": { CLOUD_INIT_TIMEOUT_SECONDS: "900" },
         "authorize-ssh-keys": { SSH_USER: i.sshUser, SSH_PUBLIC_KEYS: i.sshPublicKeys.join("\n") },
@@ -165,6 +201,7 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             CONTAINERD_ROOT: layout.containerdRoot,
             DOCKER_ADDRESS_POOL_BASE: s.dockerAddressPool,
             DOCKER_ADDRESS_POOL_SIZE: "24",
+            ...dockerMirrors,
         },
         "checkout-self-hosted": {
             ...sentryDir,
@@ -187,8 +224,9 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             SENTRY_REDIS_MAXMEMORY: s.redisMaxMemory,
             ...(s.mailHost ? { SENTRY_MAIL_HOST: s.mailHost } : {}),
             ...(s.mailFrom ? { SENTRY_MAIL_FROM: s.mailFrom } : {}),
+            ...images,
         },
-        "install-sentry": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_PROFILE: s.profile },
+        "install-sentry": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_PROFILE: s.profile, ...images, ...(m.buildProxy ? { SENTRY_BUILD_PROXY: m.buildProxy } : {}) },
         "start-sentry": { ...sentryDir },
         "create-admin": { SENTRY_DIR: layout.sentryDir, SENTRY_ADMIN_EMAIL: s.adminEmail },
         "check-health": { SENTRY_DIR: layout.sentryDir, HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/` },

@@ -69,6 +69,16 @@
 #                                Memory cap like 1gb or 512mb.
 #   SENTRY_BEHIND_TLS_PROXY      default false. true when a TLS-terminating proxy
 #                                (sending X-Forwarded-Proto) is in front; needs https SENTRY_URL.
+#   SENTRY_IMAGE_MIRRORS         default empty. Registry mirrors, space-separated
+#                                REGISTRY=PREFIX pairs, e.g. "ghcr.io=mirror.example.cn/ghcr
+#                                docker.io=mirror.example.cn/hub". Every image the checkout
+#                                names from such a registry is pulled from PREFIX/<path>:
+#                                the *_IMAGE variables of .env (SENTRY_IMAGE, RELAY_IMAGE,
+#                                ...) through .env.custom, the images docker-compose.yml
+#                                names directly (nginx, postgres, kafka, ...) and the
+#                                *IMAGE build arguments (clickhouse's BASE_IMAGE) through
+#                                docker-compose.override.yml. Both lists are read from the
+#                                checked-out tree on every run.
 #   HOST_ROOT                    default empty. For tests only; leave empty.
 #                                Prefix for every absolute host path.
 set -euo pipefail
@@ -88,6 +98,7 @@ SENTRY_MAIL_HOST="${SENTRY_MAIL_HOST:-}"
 SENTRY_MAIL_FROM="${SENTRY_MAIL_FROM:-}"
 SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY:-}"
 SENTRY_BEHIND_TLS_PROXY="${SENTRY_BEHIND_TLS_PROXY:-false}"
+SENTRY_IMAGE_MIRRORS="${SENTRY_IMAGE_MIRRORS:-}"
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
@@ -160,6 +171,7 @@ if [[ -n "$SENTRY_REDIS_MAXMEMORY" ]]; then
     die "SENTRY_REDIS_MAXMEMORY='$SENTRY_REDIS_MAXMEMORY' must be a Redis memory size like 1gb or 512mb (or empty for no cap)"
   SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY,,}"
 fi
+parse_image_mirrors SENTRY_IMAGE_MIRRORS "$SENTRY_IMAGE_MIRRORS"
 if [[ "$SENTRY_BEHIND_TLS_PROXY" == true && "$SENTRY_URL" != https://* ]]; then
   die "SENTRY_BEHIND_TLS_PROXY=true marks cookies secure, which breaks login over '$SENTRY_URL'; use the proxy's https:// origin as SENTRY_URL"
 fi
@@ -322,6 +334,11 @@ fi
   if [[ -n "$SENTRY_MAIL_HOST" ]]; then
     echo "SENTRY_MAIL_HOST=$SENTRY_MAIL_HOST"
   fi
+  # SENTRY_IMAGE_MIRRORS: the images .env names (ghcr.io/getsentry/*), from a mirror.
+  while IFS='=' read -r name ref; do
+    mirrored="$(mirror_image "$ref")"
+    [[ "$mirrored" == "$ref" ]] || echo "$name=$mirrored"
+  done < <(sed -n -E 's/^([A-Z][A-Z0-9_]*_IMAGE)=([^[:space:]"'"'"'$]+)$/\1=\2/p' .env)
   echo "$END_TAG"
 } >"$work/env.block"
 set_managed_block .env.custom "$work/env.block" 0600
@@ -338,6 +355,36 @@ if [[ -f "$override" ]] && [[ "$(head -n 1 "$override")" == "$OVERRIDE_TAG"* ]];
 wants=()
 [[ -n "$SENTRY_REDIS_MAXMEMORY" ]] && wants+=(SENTRY_REDIS_MAXMEMORY)
 [[ "$SENTRY_BEHIND_TLS_PROXY" == true ]] && wants+=(SENTRY_BEHIND_TLS_PROXY)
+# SENTRY_IMAGE_MIRRORS: "<service> image <ref>" and "<service> arg <NAME> <ref>" for every
+# literal image docker-compose.yml names under services: (not the *-local images the
+# installer builds, not ${VAR} references, which .env.custom covers).
+compose_images() {
+  awk '
+    /^services:/ { inside = 1; next }
+    /^[^[:space:]#]/ { inside = 0 }
+    !inside { next }
+    /^  [a-z0-9][a-z0-9_.-]*:[[:space:]]*$/ { service = $1; sub(/:$/, "", service); next }
+    {
+      line = $0; gsub(/["\047]/, "", line)
+      if (match(line, /^    image:[[:space:]]*[^[:space:]]+[[:space:]]*$/)) {
+        ref = line; sub(/^    image:[[:space:]]*/, "", ref); sub(/[[:space:]]*$/, "", ref)
+        print service, "image", ref
+      } else if (match(line, /^        [A-Z_]*IMAGE:[[:space:]]*[^[:space:]]+[[:space:]]*$/)) {
+        name = line; sub(/^[[:space:]]*/, "", name); ref = name
+        sub(/:.*$/, "", name); sub(/^[A-Z_]*IMAGE:[[:space:]]*/, "", ref); sub(/[[:space:]]*$/, "", ref)
+        print service, "arg", name, ref
+      }
+    }
+  ' docker-compose.yml | awk '$NF !~ /\$/ && $NF !~ /-local$/'
+}
+mirrored_services=()
+if ((${#IMAGE_MIRRORS[@]} > 0)); then
+  while read -r service kind a b; do
+    ref="${b:-$a}"
+    [[ "$(mirror_image "$ref")" != "$ref" ]] && mirrored_services+=("$service")
+  done < <(compose_images)
+  ((${#mirrored_services[@]} > 0)) && wants+=(SENTRY_IMAGE_MIRRORS)
+fi
 if ((${#wants[@]} > 0)) && [[ -e "$override" && "$ours" == 0 ]]; then
   die "$override exists and was not written by this script; move it away and re-run (this script then writes it, for ${wants[*]}), or unset ${wants[*]}"
 fi
@@ -441,11 +488,32 @@ elif [[ -e "$derived" ]]; then
   changed+=("$derived (removed: SENTRY_BEHIND_TLS_PROXY=false)")
 fi
 
+if ((${#mirrored_services[@]} > 0)); then
+  echo "  # SENTRY_IMAGE_MIRRORS: the images docker-compose.yml names directly, from a mirror." >>"$work/override"
+  while read -r service kind a b; do
+    if [[ "$kind" == image ]]; then mirrored="$(mirror_image "$a")"; else mirrored="$(mirror_image "$b")"; fi
+    [[ "$mirrored" != "${b:-$a}" ]] || continue
+    if [[ "$kind" == image ]]; then
+      lines="    image: \"$mirrored\""
+    else
+      lines="$(printf '    build:\n      args:\n        %s: "%s"' "$a" "$mirrored")"
+    fi
+    if grep -qx "  $service:" "$work/override"; then
+      # A service the override already names (redis, nginx): its image goes into that block.
+      SERVICE="  $service:" LINES="$lines" awk '{ print } $0 == ENVIRON["SERVICE"] { print ENVIRON["LINES"] }' \
+        "$work/override" >"$work/override.new"
+      mv -f "$work/override.new" "$work/override"
+    else
+      printf '  %s:\n%s\n' "$service" "$lines" >>"$work/override"
+    fi
+  done < <(compose_images)
+fi
+
 if ((${#wants[@]} > 0)); then
   install_if_changed "$work/override" "$override"
 elif [[ "$ours" == 1 ]]; then
   rm -f "$override"
-  changed+=("$override (removed: no SENTRY_REDIS_MAXMEMORY, no SENTRY_BEHIND_TLS_PROXY)")
+  changed+=("$override (removed: no SENTRY_REDIS_MAXMEMORY, no SENTRY_BEHIND_TLS_PROXY, no SENTRY_IMAGE_MIRRORS)")
 fi
 
 # ------------------------------------------------------------------- summary

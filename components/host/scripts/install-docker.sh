@@ -68,6 +68,20 @@
 #                              standalone v1 `docker-compose` does not count).
 #   DOCKER_APT_REPO_URL        default https://download.docker.com/linux.
 #                              Base URL of Docker's apt repository (a mirror).
+#   DOCKER_APT_KEY_URL         default $DOCKER_APT_REPO_URL/<ubuntu|debian>/gpg.
+#                              URL of the repository's GPG key (a mirror may
+#                              serve it elsewhere).
+#   UBUNTU_APT_MIRROR          default empty (the host's sources unchanged). Base
+#                              URL of an Ubuntu archive mirror, e.g.
+#                              https://mirrors.tuna.tsinghua.edu.cn/ubuntu: every
+#                              archive.ubuntu.com, <region>.ec2.archive.ubuntu.com,
+#                              security.ubuntu.com and ports.ubuntu.com URI in
+#                              /etc/apt/sources.list and sources.list.d/*.sources|list
+#                              is pointed at it before apt runs (the old file is
+#                              kept once as <file>.before-install-docker).
+#   DOCKER_REGISTRY_MIRRORS    default empty. Space-separated Docker Hub mirror
+#                              URLs for daemon.json's "registry-mirrors" (Docker
+#                              uses them for Docker Hub images only).
 #   DOCKER_START_WAIT_SECONDS  default 60. How long to wait for the daemon.
 #   HOST_ROOT                  default empty. For tests only; leave empty.
 #                              Prefix for every absolute host path.
@@ -84,6 +98,9 @@ DOCKER_LOG_MAX_FILE="${DOCKER_LOG_MAX_FILE:-5}"
 MIN_DOCKER_VERSION="${MIN_DOCKER_VERSION:-19.03.6}"
 MIN_COMPOSE_VERSION="${MIN_COMPOSE_VERSION:-2.32.2}"
 DOCKER_APT_REPO_URL="${DOCKER_APT_REPO_URL:-https://download.docker.com/linux}"
+DOCKER_APT_KEY_URL="${DOCKER_APT_KEY_URL:-}"
+UBUNTU_APT_MIRROR="${UBUNTU_APT_MIRROR:-}"
+DOCKER_REGISTRY_MIRRORS="${DOCKER_REGISTRY_MIRRORS:-}"
 DOCKER_START_WAIT_SECONDS="${DOCKER_START_WAIT_SECONDS:-60}"
 
 # shellcheck source=lib.sh
@@ -113,6 +130,17 @@ fi
 [[ "$MIN_COMPOSE_VERSION" =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "MIN_COMPOSE_VERSION='$MIN_COMPOSE_VERSION' is not a version like 2.32.2"
 [[ "$DOCKER_APT_REPO_URL" =~ ^https?://[^[:space:]\"\']+[^/]$ ]] ||
   die "DOCKER_APT_REPO_URL='$DOCKER_APT_REPO_URL' must be an http(s) URL without a trailing slash, e.g. https://download.docker.com/linux"
+readonly URL_RE='^https?://[^[:space:]"'"'"'\\]+[^/]$'
+if [[ -n "$DOCKER_APT_KEY_URL" && ! "$DOCKER_APT_KEY_URL" =~ $URL_RE ]]; then
+  die "DOCKER_APT_KEY_URL='$DOCKER_APT_KEY_URL' must be an http(s) URL, e.g. https://mirrors.example.cn/docker-ce/linux/ubuntu/gpg"
+fi
+if [[ -n "$UBUNTU_APT_MIRROR" && ! "$UBUNTU_APT_MIRROR" =~ $URL_RE ]]; then
+  die "UBUNTU_APT_MIRROR='$UBUNTU_APT_MIRROR' must be an http(s) URL without a trailing slash, e.g. https://mirrors.tuna.tsinghua.edu.cn/ubuntu"
+fi
+read -r -a registry_mirrors <<<"$DOCKER_REGISTRY_MIRRORS"
+for m in "${registry_mirrors[@]}"; do
+  [[ "$m" =~ $URL_RE ]] || die "DOCKER_REGISTRY_MIRRORS contains '$m', not an http(s) URL without a trailing slash, e.g. https://hub-mirror.example.cn"
+done
 [[ "$DOCKER_START_WAIT_SECONDS" =~ ^[0-9]+$ ]] || die "DOCKER_START_WAIT_SECONDS='$DOCKER_START_WAIT_SECONDS' is not a whole number of seconds"
 if [[ -z "$HOST_ROOT" && "$EUID" -ne 0 ]]; then
   die "must run as root (it installs packages and writes /etc/docker); use sudo"
@@ -141,7 +169,7 @@ apt_get() {
 }
 
 install_docker_packages() {
-  local os_id codename arch keyring list line
+  local os_id codename arch keyring list line key_url
   os_id="$(os_release_get ID)"
   codename="$(os_release_get VERSION_CODENAME)"
   [[ -n "$codename" ]] || codename="$(os_release_get UBUNTU_CODENAME)"
@@ -160,8 +188,9 @@ install_docker_packages() {
   keyring="$HOST_ROOT/etc/apt/keyrings/docker.asc"
   if [[ ! -s "$keyring" ]]; then
     install -d -m 0755 "$(dirname "$keyring")"
-    curl -fsSL --retry 5 "$DOCKER_APT_REPO_URL/$os_id/gpg" -o "$keyring.partial" ||
-      die "could not download Docker's apt key from $DOCKER_APT_REPO_URL/$os_id/gpg; check outbound internet or set DOCKER_APT_REPO_URL to a mirror"
+    key_url="${DOCKER_APT_KEY_URL:-$DOCKER_APT_REPO_URL/$os_id/gpg}"
+    curl -fsSL --retry 5 "$key_url" -o "$keyring.partial" ||
+      die "could not download Docker's apt key from $key_url; check outbound internet or set DOCKER_APT_REPO_URL (and DOCKER_APT_KEY_URL) to a mirror"
     chmod 0644 "$keyring.partial"
     mv -f "$keyring.partial" "$keyring"
   fi
@@ -207,6 +236,25 @@ containerd_root() {
   containerd config dump 2>/dev/null | sed -n -E "s/^root = [\"']([^\"']*)[\"']\$/\1/p" | head -n 1
 }
 
+# ------------------------------------------------------ Ubuntu's apt mirror
+# Rewrites the archive URIs of the host's own sources (cloud-init writes
+# <region>.ec2.archive.ubuntu.com on EC2), so every apt-get below (and later ones)
+# fetches from the mirror.
+if [[ -n "$UBUNTU_APT_MIRROR" ]]; then
+  for f in "$HOST_ROOT/etc/apt/sources.list" "$HOST_ROOT"/etc/apt/sources.list.d/*.sources "$HOST_ROOT"/etc/apt/sources.list.d/*.list; do
+    [[ -f "$f" && "$f" != */docker.list ]] || continue
+    sed -E "s#https?://([a-z0-9-]+\.)*(archive|security)\.ubuntu\.com/ubuntu/?([[:space:]]|\$)#$UBUNTU_APT_MIRROR\3#g; s#https?://ports\.ubuntu\.com/ubuntu-ports/?([[:space:]]|\$)#$UBUNTU_APT_MIRROR\1#g" "$f" >"$f.mirror"
+    if cmp -s "$f" "$f.mirror"; then
+      rm -f "$f.mirror"
+      continue
+    fi
+    [[ -e "$f.before-$SCRIPT" ]] || cp -p "$f" "$f.before-$SCRIPT"
+    chmod --reference="$f" "$f.mirror"
+    mv -f "$f.mirror" "$f"
+    log "apt sources ${f#"$HOST_ROOT"} now use the Ubuntu mirror $UBUNTU_APT_MIRROR"
+  done
+fi
+
 # ------------------------------------------- daemon.json, containerd, units
 docker_was_active=0 containerd_was_active=0
 unit_active docker && docker_was_active=1
@@ -215,9 +263,15 @@ previous_containerd_root="$(containerd_root)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+registry_mirrors_json=""
+if ((${#registry_mirrors[@]} > 0)); then
+  registry_mirrors_json="$(printf '"%s", ' "${registry_mirrors[@]}")"
+  registry_mirrors_json="
+  \"registry-mirrors\": [${registry_mirrors_json%, }],"
+fi
 cat >"$work/daemon.json" <<EOF
 {
-  "data-root": "$DOCKER_DATA_ROOT",
+  "data-root": "$DOCKER_DATA_ROOT",$registry_mirrors_json
   "log-driver": "local",
   "log-opts": {
     "max-size": "$DOCKER_LOG_MAX_SIZE",

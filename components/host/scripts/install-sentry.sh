@@ -31,6 +31,22 @@
 #   SENTRY_STATE_DIR         required. Where the markers and logs go.
 #   INSTALL_TIMEOUT_SECONDS  default 3600. Limit for install.sh.
 #   INSTALL_HEARTBEAT_SECONDS default 60. How often to report that install.sh is still running.
+#   SENTRY_IMAGE_MIRRORS     default empty. Registry mirrors as configure-sentry.sh
+#                            takes them (REGISTRY=PREFIX ...). The images install.sh
+#                            uses without compose (busybox for its requirement checks,
+#                            the FROM of jq/Dockerfile, geoipupdate when geoip/GeoIP.conf
+#                            exists), read from the checkout, are pulled from the
+#                            mirror first and tagged with the name install.sh uses, so
+#                            it finds them locally and pulls nothing itself.
+#   SENTRY_BUILD_PROXY       default empty. An HTTP(S) proxy, e.g. http://proxy.example.cn:3128,
+#                            for the downloads of install.sh's image builds that no mirror
+#                            setting reaches (sentry/Dockerfile's pip install from GitHub and
+#                            PyPI, cron's and jq's apt-get from Debian): exported to install.sh
+#                            as HTTP_PROXY/HTTPS_PROXY (and lower case), which it passes to
+#                            every build as build arguments, with NO_PROXY/no_proxy set to
+#                            localhost, 127.0.0.1, ::1 and every service of docker-compose.yml
+#                            (install.sh also hands them to `compose exec`; the services must
+#                            keep reaching each other directly).
 #   HOST_ROOT                default empty. For tests only; leave empty.
 #                            Prefix for every absolute host path.
 set -euo pipefail
@@ -43,6 +59,8 @@ SENTRY_PROFILE="${SENTRY_PROFILE:-}"
 SENTRY_STATE_DIR="${SENTRY_STATE_DIR:-}"
 INSTALL_TIMEOUT_SECONDS="${INSTALL_TIMEOUT_SECONDS:-3600}"
 INSTALL_HEARTBEAT_SECONDS="${INSTALL_HEARTBEAT_SECONDS:-60}"
+SENTRY_IMAGE_MIRRORS="${SENTRY_IMAGE_MIRRORS:-}"
+SENTRY_BUILD_PROXY="${SENTRY_BUILD_PROXY:-}"
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
@@ -60,6 +78,10 @@ errors-only | feature-complete) ;;
 esac
 require_seconds INSTALL_HEARTBEAT_SECONDS "$INSTALL_HEARTBEAT_SECONDS" 60
 require_seconds INSTALL_TIMEOUT_SECONDS "$INSTALL_TIMEOUT_SECONDS" 3600
+parse_image_mirrors SENTRY_IMAGE_MIRRORS "$SENTRY_IMAGE_MIRRORS"
+if [[ -n "$SENTRY_BUILD_PROXY" && ! "$SENTRY_BUILD_PROXY" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]]; then
+  die "SENTRY_BUILD_PROXY='$SENTRY_BUILD_PROXY' must be a proxy URL like http://proxy.example.cn:3128 (no credentials, no path)"
+fi
 
 dir="$HOST_ROOT$SENTRY_DIR"
 state="$HOST_ROOT$SENTRY_STATE_DIR"
@@ -100,6 +122,26 @@ unset SKIP_USER_PROMPT SKIP_USER_CREATION REPORT_SELF_HOSTED_ISSUES MINIMIZE_DOW
 # now be sized for the smaller profile.
 (cd "$dir" && remove_inactive_services)
 
+# installer_images: the images install.sh runs or builds from without compose, as this
+# checkout names them (26.8.0: busybox, debian:bookworm-slim, ghcr.io/maxmind/geoipupdate).
+installer_images() {
+  if grep -Eqs 'run (--rm|-i --rm) busybox' "$dir"/install/*.sh; then echo busybox; fi
+  sed -n -E 's/^FROM[[:space:]]+([^[:space:]$]+)[[:space:]]*$/\1/p' "$dir/jq/Dockerfile" 2>/dev/null || true
+  if [[ -f "$dir/geoip/GeoIP.conf" ]]; then
+    grep -Eoh '"[a-z0-9.-]+/[a-z0-9/_.-]*geoipupdate:[A-Za-z0-9._-]+"' "$dir/install/geoip.sh" 2>/dev/null | tr -d '"' || true
+  fi
+}
+if ((${#IMAGE_MIRRORS[@]} > 0)); then
+  while read -r ref; do
+    [[ -n "$ref" ]] || continue
+    mirrored="$(mirror_image "$ref")"
+    [[ "$mirrored" != "$ref" ]] || continue
+    log "pulling $ref from the mirror as $mirrored"
+    docker pull -q "$mirrored" >/dev/null || die "could not pull $mirrored (the mirror of $ref); check SENTRY_IMAGE_MIRRORS and that the mirror serves it"
+    docker tag "$mirrored" "$ref"
+  done < <(installer_images | sort -u)
+fi
+
 # The installer's output goes to its log; this line, every INSTALL_HEARTBEAT_SECONDS, is
 # what `pulumi up` shows meanwhile.
 report_installer() {
@@ -108,10 +150,21 @@ report_installer() {
   log "install.sh still running ($1 s)${last:+; last log line: $last}"
 }
 
+# The proxy only for install.sh (and so its image builds), never for this script's own calls.
+proxy_env=()
+if [[ -n "$SENTRY_BUILD_PROXY" ]]; then
+  services="$(awk '/^services:/ { s = 1; next } /^[^[:space:]#]/ { s = 0 } s && /^  [a-z0-9][a-z0-9_.-]*:[[:space:]]*$/ { sub(/:.*/, ""); sub(/^  /, ""); printf ",%s", $0 }' "$dir/docker-compose.yml")"
+  no_proxy="localhost,127.0.0.1,::1$services"
+  proxy_env=(HTTP_PROXY="$SENTRY_BUILD_PROXY" HTTPS_PROXY="$SENTRY_BUILD_PROXY" http_proxy="$SENTRY_BUILD_PROXY" https_proxy="$SENTRY_BUILD_PROXY"
+    NO_PROXY="$no_proxy" no_proxy="$no_proxy")
+  log "install.sh's image builds go through the proxy $SENTRY_BUILD_PROXY (not for: $no_proxy)"
+fi
+
 start=$SECONDS
 rc=0
 (
   cd "$dir"
+  ((${#proxy_env[@]} == 0)) || export "${proxy_env[@]}"
   exec timeout --kill-after=120 "$INSTALL_TIMEOUT_SECONDS" ./install.sh \
     --skip-user-creation \
     --no-report-self-hosted-issues \

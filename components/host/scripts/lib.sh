@@ -36,6 +36,14 @@
 #                                        services outside the active profiles
 #   TLS_PROXY_NGINX_CONF                 the nginx.conf configure-sentry.sh derives
 #                                        behind a TLS proxy, relative to the checkout
+#   parse_image_mirrors NAME VALUE       die unless VALUE is a space-separated list of
+#                                        REGISTRY=PREFIX pairs (docker.io=mirror.example.cn/hub
+#                                        ghcr.io=mirror.example.cn/ghcr); remembers them for
+#                                        mirror_image
+#   mirror_image REF                     REF (nginx:1.31.3-alpine, ghcr.io/getsentry/relay:26.8.0)
+#                                        with its registry replaced by that registry's PREFIX, on
+#                                        stdout; REF itself when its registry has no mirror.
+#                                        Docker Hub names are spelt out (nginx -> PREFIX/library/nginx)
 #   HOST_ROOT                            for tests only; leave empty (read by the scripts,
 #                                        not here: the prefix of every absolute host path)
 
@@ -143,4 +151,34 @@ remove_inactive_services() {
   log "stopping and removing ${#ids[@]} container(s) of services outside the active profile: ${names[*]}"
   docker stop "${ids[@]}" >/dev/null
   docker rm "${ids[@]}" >/dev/null
+}
+
+# Registry mirrors (parse_image_mirrors, mirror_image). A mirror serves the same
+# repository paths under its prefix (a pull-through cache, or a registry you sync).
+declare -gA IMAGE_MIRRORS=()
+parse_image_mirrors() {
+  local name="$1" value="$2" pair registry prefix
+  IMAGE_MIRRORS=()
+  for pair in $value; do
+    registry="${pair%%=*}" prefix="${pair#*=}"
+    [[ "$pair" == *=* && "$registry" =~ ^[a-z0-9.-]+(:[0-9]+)?$ && "$prefix" =~ ^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$ ]] ||
+      die "$name contains '$pair', not REGISTRY=PREFIX such as ghcr.io=mirror.example.cn/ghcr (a registry host, then a mirror host and optional path, no scheme)"
+    IMAGE_MIRRORS["$registry"]="$prefix"
+  done
+}
+mirror_image() {
+  local ref="$1" registry rest first
+  first="${ref%%/*}"
+  if [[ "$ref" == */* && ( "$first" == *.* || "$first" == *:* || "$first" == localhost ) ]]; then
+    registry="$first" rest="${ref#*/}"
+  else
+    registry=docker.io rest="$ref"
+    [[ "$rest" == */* ]] || rest="library/$rest"
+  fi
+  [[ "$registry" == index.docker.io || "$registry" == registry-1.docker.io ]] && registry=docker.io
+  if [[ -n "${IMAGE_MIRRORS[$registry]:-}" ]]; then
+    printf '%s/%s\n' "${IMAGE_MIRRORS[$registry]}" "$rest"
+  else
+    printf '%s\n' "$ref"
+  fi
 }
