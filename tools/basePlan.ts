@@ -66,6 +66,8 @@ export async function planAtCommit(projectDir: string, commit: string, stack: st
         if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) {
             throw new Error(`commit ${commit.slice(0, 10)} has no Pulumi.${stack}.yaml: the stack is new in this change (compare against a saved plan instead)`);
         }
+        // (A tree that committed a node_modules link of its own gets this checkout's instead.)
+        fs.rmSync(path.join(dir, "node_modules"), { recursive: true, force: true });
         fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"), "dir");
         const notes: string[] = [];
         const lock = (root: string) => (fs.existsSync(path.join(root, "package-lock.json")) ? fs.readFileSync(path.join(root, "package-lock.json"), "utf8") : "");

@@ -625,7 +625,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         const replaced = new Set([...changes.values()].filter((c) => c.kind === "replace").map((c) => c.name));
         for (const r of headOrder) {
             const c = changes.get(keyOf(r));
-            if (c?.kind === "create" || c?.kind === "replace" || !before.has(keyOf(r))) {
+            if (c?.kind === "create" || !before.has(keyOf(r))) {
                 continue;
             }
             const extra: InputChange[] = [];
@@ -645,7 +645,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
                     changes: list,
                     ...(list.some((x) => x.replaces === undefined) ? { replacementUnknown: true } : {}),
                 });
-                changed = changed || list.some((x) => x.replaces);
+                changed = changed || (list.some((x) => x.replaces) && c?.kind !== "replace");
             }
         }
     }
