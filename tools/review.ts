@@ -510,6 +510,8 @@ export interface ResourceChange {
     changes: InputChange[];
     /** A changed input whose effect the replacement table does not know. */
     replacementUnknown?: boolean;
+    /** A provisioner step's triggers that are earlier steps' revision digests: "triggers[1]" -> "configure-sentry". */
+    triggerNames?: Record<string, string>;
 }
 
 export interface FileDiff {
@@ -650,6 +652,17 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         }
     }
 
+    // Name the revision digests among a step's triggers ([host id?, ...RERUN_AFTER[step]]).
+    for (const c of changes.values()) {
+        const step = c.type.startsWith("command:") ? stepName(c.name) : undefined;
+        const follows = step ? RERUN_AFTER[step as keyof typeof RERUN_AFTER] : undefined;
+        const triggers = after.get(keyOf(c))?.inputs.triggers;
+        if (follows && Array.isArray(triggers)) {
+            const offset = triggers.length - follows.length;
+            c.triggerNames = Object.fromEntries(follows.map((s, j) => [`triggers[${offset + j}]`, s]));
+        }
+    }
+
     const retained = (name: string) => [...before.values(), ...after.values()].some((r) => r.name === name && r.retainOnDelete);
     const ordered = [...headOrder, ...baseOrder.filter((r) => !after.has(keyOf(r)))].map((r) => changes.get(keyOf(r))).filter((c): c is ResourceChange => c !== undefined);
     const protectedDeletions = ordered
@@ -744,8 +757,9 @@ export function renderDiff(d: PlanDiff, opts: { baseName?: string } = {}): strin
                 continue;
             }
             const mark = c.replaces ? " (forces replacement)" : c.replaces === undefined ? " (replacement unknown: type not in tools/replacements.ts)" : "";
+            const revision = r.triggerNames?.[c.path];
             const value = c.atDeploy ? `${show(c.old)} (${c.atDeploy})` : `${c.old === undefined ? "(unset)" : show(c.old)} -> ${c.new === undefined ? "(unset)" : show(c.new)}`;
-            out.push(`     ${c.path}: ${value}${mark}`);
+            out.push(`     ${c.path}${revision ? ` (the revision of ${revision})` : ""}: ${value}${mark}`);
         }
         if (r.type.startsWith("command:") && r.changes.some((c) => c.path.startsWith("create"))) {
             out.push("     create: changed (see the host steps below)");
