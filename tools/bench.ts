@@ -1,4 +1,4 @@
-// npm run bench [-- --runs N] [--suites]
+// npm run bench [-- --runs N] [--tests] [--e2e] [--suites]
 // Prints how long the tools and test suites take, each as the median (and range) of several
 // warm runs, so a later change can be compared against these figures. Timings belong here,
 // never in a test's assertions.
@@ -9,10 +9,13 @@ import { parseArgs } from "util";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
-const USAGE = `usage: npm run bench [-- --runs <n>] [--suites]
+const USAGE = `usage: npm run bench [-- --runs <n>] [--tests] [--e2e] [--suites]
 
-  --runs <n>   runs of each measurement (default 5; 1 for the suites unless given)
-  --suites     also time \`npm test\` and \`npm run test:e2e\` (minutes each; e2e needs root)
+  --runs <n>   runs of each measurement (default 5 for the plans, 3 for the suites)
+  --tests      also time \`npm test\` (about 2-4 minutes a run on 2 cores; off by default)
+  --e2e        also time \`npm run test:e2e\` (about 15 minutes a warm run, needs root and the
+               filled ~/.cache/sentry-e2e; opt-in only)
+  --suites     both --tests and --e2e
   -h, --help   print this help
 
 Each line: the median, the fastest and the slowest run, in seconds. One warm-up run of the
@@ -24,14 +27,19 @@ interface Measurement {
     runs: number;
 }
 
-function time(command: string[]): number {
+/** Wall seconds, and the CPU seconds (user + system) of the command and its children, from bash's `times`. */
+function time(command: string[]): { wall: number; cpu: number } {
     const start = process.hrtime.bigint();
-    const r = spawnSync(command[0], command.slice(1), { cwd: PROJECT_DIR, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const script = '"$@" >/dev/null; status=$?; times >&2; exit $status';
+    const r = spawnSync("bash", ["-c", script, "bench", ...command], { cwd: PROJECT_DIR, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    const wall = Number(process.hrtime.bigint() - start) / 1e9;
     if (r.status !== 0) {
         throw new Error(`${command.join(" ")} exited ${r.status ?? r.signal}:\n${(r.stderr ?? "").split("\n").slice(-15).join("\n")}`);
     }
-    return seconds;
+    // `times` prints the shell's own user/system line, then its children's: "0m1.234s 0m0.210s".
+    const children = (r.stderr ?? "").trim().split("\n").pop() ?? "";
+    const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+    return { wall, cpu: seconds };
 }
 
 function median(values: number[]): number {
@@ -41,9 +49,11 @@ function median(values: number[]): number {
 }
 
 function main(): number {
-    let values: { runs?: string; suites?: boolean; help?: boolean };
+    let values: { runs?: string; suites?: boolean; tests?: boolean; e2e?: boolean; help?: boolean };
     try {
-        values = parseArgs({ options: { runs: { type: "string" }, suites: { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+        values = parseArgs({
+            options: { runs: { type: "string" }, suites: { type: "boolean" }, tests: { type: "boolean" }, e2e: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+        }).values;
     } catch (err) {
         console.error(`${(err as Error).message}\n\n${USAGE}`);
         return 2;
@@ -62,18 +72,25 @@ function main(): number {
         { what: "offline plan, one stack (staging)", command: plan("staging"), runs: runs ?? 5 },
         { what: "offline plan, one stack (prod)", command: plan("prod"), runs: runs ?? 5 },
         { what: "offline plan with policies (prod)", command: [...plan("prod"), "--check-policies"], runs: runs ?? 5 },
+        // Two plans: this checkout's in-process, the base's (HEAD, unpacked with git archive) in a child, in parallel.
+        { what: "review diff + cost vs HEAD (prod)", command: [...plan("prod"), "--base", "HEAD", "--cost"], runs: runs ?? 5 },
+        { what: "plain plan text with scripts (prod)", command: ["npx", "tsx", "tools/plan.ts", "--stack", "prod", "--allow-placeholders", "--cost", "--out", os.devNull], runs: runs ?? 5 },
     ];
-    if (values.suites) {
-        measurements.push({ what: "npm test", command: ["npm", "test", "--silent"], runs: runs ?? 1 });
-        measurements.push({ what: "npm run test:e2e", command: ["npm", "run", "--silent", "test:e2e"], runs: runs ?? 1 });
+    if (values.tests || values.suites) {
+        measurements.push({ what: "npm test", command: ["npm", "test", "--silent"], runs: runs ?? 3 });
+    }
+    if (values.e2e || values.suites) {
+        measurements.push({ what: "npm run test:e2e", command: ["npm", "run", "--silent", "test:e2e"], runs: runs ?? 3 });
     }
 
     console.log(`bench: ${os.cpus().length} CPUs, node ${process.version}, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
     time(plan("staging")); // warm-up: tsx's transform cache
+    console.log("(wall: what a person waits; cpu: user + system of all its processes, steadier on a shared machine)");
     for (const m of measurements) {
-        const seconds = Array.from({ length: m.runs }, () => time(m.command));
+        const runsOf = Array.from({ length: m.runs }, () => time(m.command));
+        const seconds = runsOf.map((t) => t.wall);
         const range = m.runs > 1 ? ` (${Math.min(...seconds).toFixed(2)}-${Math.max(...seconds).toFixed(2)} s, ${m.runs} runs)` : " (1 run)";
-        console.log(`${m.what.padEnd(40)} ${median(seconds).toFixed(2).padStart(7)} s${range}`);
+        console.log(`${m.what.padEnd(40)} ${median(seconds).toFixed(2).padStart(7)} s wall, ${median(runsOf.map((t) => t.cpu)).toFixed(2).padStart(6)} s cpu${range}`);
     }
     return 0;
 }

@@ -61,7 +61,23 @@ const ID_PREFIXES: Record<string, string> = {
 };
 
 export class AwsMocks implements pulumi.runtime.Mocks {
+    /**
+     * Every value this mock made up that AWS only knows once it creates the resource (ids,
+     * addresses, ARNs, generated names) or looks it up at deploy time (the AMI), with what it
+     * stands for: the plan shows these as <after-deploy: ...> instead of passing them off as real.
+     */
+    readonly placeholders: Record<string, string> = {};
+
     constructor(private readonly options: MockOptions) {}
+
+    private fabricated(state: Record<string, unknown>, inputs: Record<string, unknown>, name: string, id: string): void {
+        this.placeholders[id] = `id of ${name}`;
+        for (const [k, v] of Object.entries(state)) {
+            if (typeof v === "string" && v !== "" && inputs[k] !== v) {
+                this.placeholders[v] = `${k} of ${name}`;
+            }
+        }
+    }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
         const seed = `${args.type}:${args.name}`;
@@ -106,6 +122,7 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 state.outputs = this.options.previousOutputs ?? {};
                 break;
         }
+        this.fabricated(state, args.inputs as Record<string, unknown>, args.name, id);
         return { id, state };
     }
 
@@ -147,8 +164,10 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 }
                 const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
                 const arch = filters.find((f) => f.name === "architecture")?.values[0] ?? "x86_64";
+                const amiId = arch === "arm64" ? "ami-0a1b2c3d4e5f60718" : "ami-0f1e2d3c4b5a69788";
+                this.placeholders[amiId] = `newest Ubuntu 24.04 ${arch} AMI (looked up at deploy)`;
                 return {
-                    id: arch === "arm64" ? "ami-0a1b2c3d4e5f60718" : "ami-0f1e2d3c4b5a69788",
+                    id: amiId,
                     architecture: arch,
                     name: `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-20261101`,
                     ownerId: publisher,

@@ -5,9 +5,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, ParseArgsConfig } from "util";
 import { KNOWN_INSTANCE_TYPES } from "../components/sizing";
-import { parseStepEnv, shellQuote } from "../components/host/render";
-import type { Plan, PlanResource } from "./planner";
+import type { Plan } from "./planner";
 import { readStackFileAt, stackFilePath } from "./stackFile";
+import { loadBase } from "./basePlan";
+import { CostChange, costChange, CostEstimate, estimateCost, renderCost, renderCostChange } from "./cost";
+import { diffPlans, labeller, PlanDiff, renderDiff, renderReview, Review, reviewOf } from "./review";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -19,20 +21,26 @@ const OPTIONS = {
     out: { type: "string" },
     "check-policies": { type: "boolean" },
     "allow-placeholders": { type: "boolean" },
+    base: { type: "string" },
+    cost: { type: "boolean" },
+    brief: { type: "boolean" },
     help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
 const HELP: Record<keyof typeof OPTIONS, [value: string, text: string]> = {
     stack: ["<name>", "the stack to plan, from Pulumi.<name>.yaml (required)"],
     "stack-file": ["<file>", "read the stack's config from this file instead, e.g. one proposed in a pull request"],
-    json: ["", "print the plan as JSON: {stack, resources: [{type, name, inputs, protect, retainOnDelete, dependsOn}], notes}"],
+    json: ["", "print the plan as JSON: {stack, region, resources: [{type, name, inputs, protect, retainOnDelete, dependsOn}], creationOrder, placeholders, securityGroups, iamRoles, steps, notes} (+ cost, diff, costChange)"],
     out: ["<file>", "write the plan to <file> instead of standard output"],
     "check-policies": ["", "check the policy pack's rules; exit 1 on a mandatory violation"],
     "allow-placeholders": ["", "accept the committed stack files' documentation-range placeholders (198.51.100.0/24, example.com)"],
+    base: ["<plan.json|ref>", "show the difference against a saved --json plan, or the same stack at a git ref (e.g. origin/main)"],
+    cost: ["", "estimate the monthly cost per resource and in total (with --base: the change); tools/prices.ts"],
+    brief: ["", "leave out the full text of the host scripts (the plain plan prints them)"],
     help: ["", "print this help"],
 };
 
-const SYNOPSIS = "usage: npm run -s plan -- --stack <name> [--stack-file <file>] [--json] [--out <file>] [--check-policies] [--allow-placeholders]";
+const SYNOPSIS = "usage: npm run -s plan -- --stack <name> [--stack-file <file>] [--base <plan.json|ref>] [--cost] [--json] [--out <file>] [--brief] [--check-policies] [--allow-placeholders]";
 
 const USAGE = [
     SYNOPSIS,
@@ -56,6 +64,9 @@ interface Args {
     out?: string;
     checkPolicies: boolean;
     allowPlaceholders: boolean;
+    base?: string;
+    cost: boolean;
+    brief: boolean;
     help: boolean;
 }
 
@@ -77,6 +88,9 @@ function readArgs(argv: string[]): Args {
         out: values.out,
         checkPolicies: values["check-policies"] === true,
         allowPlaceholders: values["allow-placeholders"] === true,
+        base: values.base,
+        cost: values.cost === true,
+        brief: values.brief === true,
         help: values.help === true,
     };
     if (args.help) {
@@ -98,39 +112,6 @@ function readArgs(argv: string[]): Args {
     return args;
 }
 
-/** The settings a reviewer looks at first, per resource type. */
-const KEY_SETTINGS: Record<string, string[]> = {
-    "aws:ec2/instance:Instance": ["instanceType", "ami", "metadataOptions.httpTokens", "rootBlockDevice.encrypted", "rootBlockDevice.volumeSize", "disableApiTermination"],
-    "aws:ebs/volume:Volume": ["size", "type", "iops", "throughput", "encrypted", "availabilityZone"],
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["cidrIpv4", "cidrIpv6", "fromPort", "description"],
-    "aws:ec2/vpc:Vpc": ["cidrBlock"],
-    "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"],
-    "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName"],
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ["metricName", "alarmActions"],
-    "aws:dlm/lifecyclePolicy:LifecyclePolicy": ["policyDetails.schedules"],
-    "command:remote:Command": ["stdin"],
-};
-
-function pick(inputs: Record<string, unknown>, dotted: string): unknown {
-    return dotted.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), inputs);
-}
-
-/** A step's script inputs, read back from the env file its command writes. */
-function stepInputs(create: unknown): string[] {
-    return Object.entries(parseStepEnv(String(create))).map(([k, v]) => `${k}=${shellQuote(v)}`);
-}
-
-function describe(r: PlanResource): string {
-    const keys = KEY_SETTINGS[r.type] ?? [];
-    const parts = keys
-        .map((k) => [k, pick(r.inputs, k)] as const)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
-    const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
-    const script = r.type === "command:remote:Command" ? stepInputs(r.inputs.create) : [];
-    return [...parts, ...script, ...flags].join("  ");
-}
-
 /** What the offline plan could not know and assumed: said in every output format. */
 async function notesOf(plan: Plan): Promise<string[]> {
     const { offlineInstanceType } = await import("./mocks");
@@ -149,24 +130,64 @@ async function notesOf(plan: Plan): Promise<string[]> {
     return notes;
 }
 
-function humanText(plan: Plan, notes: readonly string[]): string {
-    const lines = [`Offline plan for stack ${plan.stack}: ${plan.resources.length} resources (evaluated under mocks, no cloud calls)`, ""];
-    for (const r of plan.resources) {
-        const details = describe(r);
-        lines.push(`+ ${r.type}  ${r.name}${details ? `\n    ${details}` : ""}`);
-    }
-    lines.push("", "Outputs:");
-    for (const [k, v] of Object.entries(plan.outputs)) {
-        lines.push(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
-    }
-    if (notes.length > 0) {
-        lines.push("", "Notes:", ...notes.map((n) => `  - ${n}`));
-    }
-    return lines.join("\n") + "\n";
+interface Extras {
+    review: Review;
+    cost?: CostEstimate;
+    diff?: PlanDiff;
+    baseName?: string;
+    costChange?: CostChange;
 }
 
-function jsonText(plan: Plan, notes: readonly string[]): string {
-    return JSON.stringify({ stack: plan.stack, resources: plan.resources.map(({ parent: _p, ...r }) => r), notes }, null, 2) + "\n";
+function humanText(plan: Plan, notes: readonly string[], x: Extras, brief: boolean): string {
+    const lines: string[] = [];
+    if (x.diff) {
+        lines.push(renderDiff(x.diff, { baseName: x.baseName }));
+        if (x.costChange) {
+            lines.push(renderCostChange(x.costChange));
+        }
+    } else {
+        lines.push(`Offline plan for stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${x.review.resources.length} resources (evaluated under mocks, no cloud calls)`);
+        lines.push("Values shown as <after-deploy: ...> exist only once AWS creates or looks them up; [secret] is a secret.", "");
+        lines.push(renderReview(x.review, { scripts: !brief }));
+        if (x.cost) {
+            lines.push(renderCost(x.cost));
+        }
+        lines.push("Outputs:");
+        const label = labeller(plan.placeholders ?? {});
+        for (const [k, v] of Object.entries(plan.outputs)) {
+            const shown = label(v);
+            lines.push(`  ${k}: ${typeof shown === "string" ? shown : JSON.stringify(shown)}`);
+        }
+        lines.push("");
+    }
+    if (notes.length > 0) {
+        lines.push("Notes:", ...notes.map((n) => `  - ${n}`), "");
+    }
+    return lines.join("\n");
+}
+
+function jsonText(plan: Plan, notes: readonly string[], x: Extras): string {
+    const { securityGroups, iamRoles, steps } = x.review;
+    return (
+        JSON.stringify(
+            {
+                stack: plan.stack,
+                region: plan.region,
+                resources: plan.resources.map(({ parent: _p, ...r }) => r),
+                creationOrder: x.review.resources.map((r) => r.name),
+                placeholders: plan.placeholders ?? {},
+                securityGroups,
+                iamRoles,
+                steps,
+                ...(x.cost ? { cost: x.cost } : {}),
+                ...(x.diff ? { base: x.baseName, diff: x.diff } : {}),
+                ...(x.costChange ? { costChange: { before: x.costChange.before.knownTotal, after: x.costChange.after.knownTotal, delta: x.costChange.delta, currency: x.costChange.after.currency, lines: x.costChange.lines } } : {}),
+                notes,
+            },
+            null,
+            2,
+        ) + "\n"
+    );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -186,6 +207,9 @@ async function main(argv: string[]): Promise<number> {
     }
 
     let plan: Plan;
+    // The base is planned in a child process (a git ref) while this checkout's plan runs here.
+    const basePromise = args.base === undefined ? undefined : loadBase(PROJECT_DIR, args.base, args.stack, { allowPlaceholders: args.allowPlaceholders });
+    basePromise?.catch(() => undefined);
     try {
         const config = args.stackFile ? { config: { ...(readStackFileAt(args.stackFile).config ?? {}) } } : {};
         // Loaded only now: the Pulumi SDK takes a while, and usage errors should not wait for it.
@@ -193,10 +217,28 @@ async function main(argv: string[]): Promise<number> {
         plan = await planStack(args.stack, { ...config, allowPlaceholders: args.allowPlaceholders });
     } catch (err) {
         console.error(`plan failed for stack ${args.stack}: ${err instanceof Error ? err.message : String(err)}`);
+        await basePromise?.catch(() => undefined);
         return 1;
     }
     const notes = await notesOf(plan);
-    const text = args.json ? jsonText(plan, notes) : humanText(plan, notes);
+    const extras: Extras = { review: reviewOf(plan), ...(args.cost ? { cost: estimateCost(plan) } : {}) };
+    if (basePromise) {
+        try {
+            const base = await basePromise;
+            // A base planned before plans carried these: the same mocks made the same values.
+            base.plan.region ??= plan.region;
+            extras.diff = diffPlans(base.plan, plan);
+            extras.baseName = base.name;
+            notes.push(...base.notes);
+            if (args.cost) {
+                extras.costChange = costChange(estimateCost(base.plan), extras.cost ?? estimateCost(plan));
+            }
+        } catch (err) {
+            console.error(`plan failed for the base ${args.base}: ${err instanceof Error ? err.message : String(err)}`);
+            return 1;
+        }
+    }
+    const text = args.json ? jsonText(plan, notes, extras) : humanText(plan, notes, extras, args.brief);
     if (args.out) {
         fs.writeFileSync(args.out, text);
         console.error(`wrote the ${args.json ? "JSON " : ""}plan of stack ${plan.stack} to ${args.out}`);

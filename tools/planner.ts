@@ -16,12 +16,21 @@ export interface PlanResource {
     retainOnDelete: boolean;
     dependsOn: string[];
     parent?: string;
+    /** Inputs a later update leaves alone (the resource option); only present when set. */
+    ignoreChanges?: string[];
 }
 
 export interface Plan {
     stack: string;
     resources: PlanResource[];
     outputs: Record<string, unknown>;
+    /**
+     * Values the mocks made up that exist only at deploy time (ids, addresses, ARNs, generated
+     * names, looked-up AMIs), each with what it stands for ("publicIp of sentry-prod-eip").
+     */
+    placeholders?: Record<string, string>;
+    /** The AWS region the stack deploys to (aws:region). */
+    region?: string;
 }
 
 export interface PlanOptions {
@@ -86,6 +95,7 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
     getDependenciesList(): string[];
+    getIgnorechangesList?(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -108,7 +118,8 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     }
     const region = values["aws:region"] ?? "eu-central-1";
 
-    await pulumi.runtime.setMocks(new AwsMocks({ region, ...options.mocks }), PROJECT, stack, false, "organization");
+    const mocks = new AwsMocks({ region, ...options.mocks });
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack, false, "organization");
     pulumi.runtime.setAllConfig(values, secretKeys);
 
     const captured: { urn: string; req: RegisterRequest }[] = [];
@@ -172,9 +183,10 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
         retainOnDelete: req.getRetainondelete() === true,
         dependsOn: [...new Set(req.getDependenciesList().map((u) => nameOf.get(u) ?? u))].sort(),
         ...(req.getParent() ? { parent: nameOf.get(req.getParent()) ?? req.getParent() } : {}),
+        ...((req.getIgnorechangesList?.() ?? []).length > 0 ? { ignoreChanges: [...(req.getIgnorechangesList?.() ?? [])] } : {}),
     }));
     resources.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
-    return { stack, resources, outputs };
+    return { stack, resources, outputs, placeholders: { ...mocks.placeholders }, region };
 }
 
 async function resolveOutputs(result: Record<string, unknown>): Promise<Record<string, unknown>> {
