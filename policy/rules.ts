@@ -823,6 +823,11 @@ function containsSequence(haystack: string[], needle: string[]): boolean {
 
 /** Inputs that become a resource's name in AWS. */
 const PHYSICAL_NAME_INPUTS = ["name", "namePrefix", "keyName", "keyNamePrefix", "alarmName", "bucket", "bucketPrefix", "roleName", "functionName"];
+/**
+ * Types whose `name` is not a name of ours in AWS but a DNS name the user chose (the domain,
+ * its validation and mail records): unique by the zone, never carrying the stack.
+ */
+const DNS_NAMED_TYPES: ReadonlySet<string> = new Set(["aws:route53/record:Record"]);
 
 const namesCarryStack: Rule = {
     name: "names-carry-own-stack",
@@ -848,6 +853,9 @@ const namesCarryStack: Rule = {
         const want = tokens(prefix);
         const physical: [string, string][] = [];
         for (const key of PHYSICAL_NAME_INPUTS) {
+            if (key === "name" && DNS_NAMED_TYPES.has(r.type)) {
+                continue;
+            }
             const v = str(safeGet(r.inputs, key));
             if (v !== undefined) {
                 physical.push([key, v]);

@@ -102,13 +102,25 @@ function readArgs(argv: string[]): Args {
 const KEY_SETTINGS: Record<string, string[]> = {
     "aws:ec2/instance:Instance": ["instanceType", "ami", "metadataOptions.httpTokens", "rootBlockDevice.encrypted", "rootBlockDevice.volumeSize", "disableApiTermination"],
     "aws:ebs/volume:Volume": ["size", "type", "iops", "throughput", "encrypted", "availabilityZone"],
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["cidrIpv4", "cidrIpv6", "fromPort", "description"],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["cidrIpv4", "cidrIpv6", "referencedSecurityGroupId", "fromPort", "description"],
     "aws:ec2/vpc:Vpc": ["cidrBlock"],
     "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"],
     "aws:ec2/volumeAttachment:VolumeAttachment": ["deviceName"],
     "aws:cloudwatch/metricAlarm:MetricAlarm": ["metricName", "alarmActions"],
     "aws:dlm/lifecyclePolicy:LifecyclePolicy": ["policyDetails.schedules"],
     "command:remote:Command": ["stdin"],
+    // The front door and mail.
+    "aws:acm/certificate:Certificate": ["domainName", "validationMethod"],
+    "aws:acm/certificateValidation:CertificateValidation": ["validationRecordFqdns"],
+    "aws:lb/loadBalancer:LoadBalancer": ["internal", "dropInvalidHeaderFields", "enableDeletionProtection", "idleTimeout"],
+    "aws:lb/listener:Listener": ["port", "protocol", "sslPolicy", "defaultActions"],
+    "aws:lb/targetGroup:TargetGroup": ["port", "protocol", "healthCheck.path"],
+    "aws:route53/record:Record": ["name", "type", "records", "aliases"],
+    "aws:ses/domainIdentity:DomainIdentity": ["domain"],
+    "aws:ses/mailFrom:MailFrom": ["mailFromDomain"],
+    "aws:ses/emailIdentity:EmailIdentity": ["email"],
+    "aws:iam/userPolicy:UserPolicy": ["policy"],
+    "aws:iam/accessKey:AccessKey": ["user"],
 };
 
 function pick(inputs: Record<string, unknown>, dotted: string): unknown {

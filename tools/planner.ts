@@ -108,7 +108,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     }
     const region = values["aws:region"] ?? "eu-central-1";
 
-    await pulumi.runtime.setMocks(new AwsMocks({ region, ...options.mocks }), PROJECT, stack, false, "organization");
+    await pulumi.runtime.setMocks(new AwsMocks({ region, domain: values["sentry:domain"], ...options.mocks }), PROJECT, stack, false, "organization");
     pulumi.runtime.setAllConfig(values, secretKeys);
 
     const captured: { urn: string; req: RegisterRequest }[] = [];
