@@ -7,10 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { partitionOfRegion } from "./components/aws/partition";
-import { SentrySettings } from "./components/host/provisioner";
+import { SentrySettings, TlsMode } from "./components/host/provisioner";
 import { KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem } from "./components/sizing";
 import { Environment, environmentProblem, PROJECT } from "./components/tags";
-import { cidrContains, cidrProblem, cidrsOverlap, gp3PerformanceProblem, MIN_DATA_VOLUME_GB } from "./components/validation";
+import { cidrContains, cidrProblem, cidrsOverlap, gp3PerformanceProblem, internetExposures, isInZone, MIN_DATA_VOLUME_GB } from "./components/validation";
+import { DEFAULT_VALIDATION_TIMEOUT, FrontDoorSpec, HostedZoneRef, sesSmtpEndpoint, SesSpec } from "./components/aws/frontDoorSpec";
 import {
     AWS_REGION_KEY,
     DEFAULT_REPO_URL,
@@ -57,6 +58,10 @@ export interface AwsPlacement {
     sshPublicKeys: string[];
     snapshotRetentionDays: number;
     flowLogRetentionDays: number;
+    /** How HTTPS reaches Sentry on AWS (load balancer, records); filled in by parseFrontDoor. */
+    frontDoor: FrontDoorSpec;
+    /** Mail through Amazon SES (sentry:mail ses). */
+    ses?: SesSpec;
 }
 
 export interface ExistingPlacement {
@@ -80,6 +85,8 @@ export interface StackConfig {
     /** Warnings about accepted settings (deprecated keys): the program logs them. */
     notices?: string[];
     adminPassword: pulumi.Output<string>;
+    /** sentry:smtpPassword (mail smtp with a username); with mail ses the AWS side makes its own. */
+    smtpPassword?: pulumi.Output<string>;
     placement: AwsPlacement | ExistingPlacement;
 }
 
@@ -371,15 +378,8 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     r.ctx.profile = r.get("profile")!;
 
     const publicUrl = r.get("publicUrl");
+    // parseFrontDoor reads it with sentry:tls and sentry:domain (and checks publicUrl is https).
     const behindTlsProxy = r.get("behindTlsProxy")!;
-    if (behindTlsProxy && !publicUrl?.startsWith("https://")) {
-        r.fail(
-            "publicUrl",
-            publicUrl ?? "(unset: http://<Elastic IP>:<webPort>)",
-            "behindTlsProxy is true, so users reach Sentry over https through the proxy; an http URL breaks logins (CSRF) and every link Sentry sends",
-            "pulumi config set sentry:publicUrl https://sentry.your-company.com (the proxy's origin), or pulumi config set sentry:behindTlsProxy false",
-        );
-    }
     const adminEmail = r.need("adminEmail");
     const adminPassword = r.secret("adminPassword");
 
@@ -423,11 +423,12 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     const sshPublicKeys = r.get("sshPublicKeys")!;
 
     const placement = r.get("placement") === "existing" ? parseExistingPlacement(r, sshPublicKeys) : parseAwsPlacement(r, source, sentry, sshPublicKeys);
+    const smtpPassword = parseFrontDoor(r, sentry, placement, environment);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
     }
-    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, placement, notices: r.notices };
+    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, smtpPassword, placement, notices: r.notices };
 }
 
 function parseExistingPlacement(r: Reader, sshPublicKeys: string[]): ExistingPlacement {
@@ -537,7 +538,271 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettin
         sshPublicKeys,
         snapshotRetentionDays: r.get("snapshotRetentionDays")!,
         flowLogRetentionDays: r.get("flowLogRetentionDays")!,
+        frontDoor: { tls: "none", validationTimeout: DEFAULT_VALIDATION_TIMEOUT },
     };
+}
+
+// ---------------------------------------------------------------------------------------
+// The front door (sentry:domain, sentry:tls, ...) and mail (sentry:mail, ...): README
+// "HTTPS and mail". Read after the placement, since what is possible depends on it.
+
+/** ACME CAs on the public internet: they validate HTTP-01 from addresses they do not publish. */
+const PUBLIC_ACME_HOSTS = ["acme-v02.api.letsencrypt.org", "acme-staging-v02.api.letsencrypt.org", "acme.zerossl.com", "dv.acme-v02.api.pki.goog", "api.buypass.com", "api.test4.buypass.no"];
+
+function isPublicAcmeCa(url: string): boolean {
+    try {
+        return PUBLIC_ACME_HOSTS.includes(new URL(url).hostname);
+    } catch {
+        return false;
+    }
+}
+
+function hostedZoneRef(value: string): HostedZoneRef {
+    return /^Z[A-Z0-9]{4,32}$/.test(value) ? { id: value } : { name: value };
+}
+
+/** The origin users type for a domain: https unless TLS is off (then the web port, unless 80). */
+function domainOrigin(domain: string, tls: TlsMode, webPort: number): string {
+    return tls !== "none" ? `https://${domain}` : webPort === 80 ? `http://${domain}` : `http://${domain}:${webPort}`;
+}
+
+/**
+ * The TLS mode when sentry:tls is unset. Production on AWS gets the load balancer: AWS
+ * renews its certificate, nothing on the host holds a key, and its fixed cost (about
+ * 16-20 USD a month) is small beside a production host. Staging, trials and your own server
+ * get ACME on the host: free, and the HTTP-01 check works because their web port faces the
+ * internet; a staging stack reachable only from your networks cannot pass Let's Encrypt's
+ * check, so it gets the load balancer (DNS-validated) instead. Without a domain there is no
+ * certificate to have: `proxy` if you said one is in front (behindTlsProxy), else `none`.
+ */
+function defaultTls(domain: string | undefined, behindTlsProxy: boolean, placement: AwsPlacement | ExistingPlacement, environment: Environment): TlsMode {
+    if (behindTlsProxy) {
+        return "proxy";
+    }
+    if (domain === undefined) {
+        return "none";
+    }
+    if (placement.kind === "existing") {
+        return "acme";
+    }
+    if (environment === "production") {
+        return "alb";
+    }
+    return internetExposures(placement.webCidrs).some((x) => x.wholeInternet && x.family === 4) ? "acme" : "alb";
+}
+
+/**
+ * Reads the front door and mail settings into `sentry` (tls, domain, acme, mail, publicUrl,
+ * behindTlsProxy) and, on AWS, into the placement (frontDoor, ses). Returns the SMTP
+ * password of `mail: smtp` (with `mail: ses` the AWS side makes it).
+ */
+function parseFrontDoor(r: Reader, sentry: SentrySettings, placement: AwsPlacement | ExistingPlacement, environment: Environment): pulumi.Output<string> | undefined {
+    const aws = placement.kind === "aws" ? placement : undefined;
+    const region = aws?.region || undefined;
+    const china = region !== undefined && partitionOfRegion(region) === "aws-cn";
+    const domain = r.get("domain");
+    const behindTlsProxy = sentry.behindTlsProxy;
+    const explicitTls = r.get("tls");
+    const tls: TlsMode = explicitTls ?? defaultTls(domain, behindTlsProxy, placement, environment);
+
+    // behindTlsProxy came before sentry:tls: true still means `proxy`; it cannot mean anything else.
+    if (behindTlsProxy && explicitTls !== undefined && explicitTls !== "proxy") {
+        r.fail(
+            "behindTlsProxy",
+            true,
+            `says your own proxy terminates TLS, but sentry:tls is ${explicitTls}`,
+            `pulumi config rm sentry:behindTlsProxy (sentry:tls ${explicitTls} says how HTTPS is terminated now), or pulumi config set sentry:tls proxy`,
+        );
+    }
+    if (tls === "none" && environment === "production" && !r.get("allowPlainHttp")) {
+        r.fail(
+            "tls",
+            explicitTls ?? "none (no sentry:domain)",
+            "production without HTTPS: passwords, session cookies and DSNs would cross the network in clear text",
+            "pulumi config set sentry:domain sentry.your-company.com (HTTPS through a load balancer by default; README \"HTTPS and mail\"), or pulumi config set sentry:tls proxy with an https:// sentry:publicUrl if you run the proxy, or (only if you accept it) pulumi config set sentry:allowPlainHttp true",
+        );
+    }
+    if ((tls === "alb" || tls === "acme") && domain === undefined) {
+        r.fail(
+            "domain",
+            "(unset)",
+            `sentry:tls ${tls} needs the name the certificate is for`,
+            "pulumi config set sentry:domain sentry.your-company.com (a name in a zone you control), or pulumi config set sentry:tls none",
+        );
+    }
+    if (tls === "alb" && placement.kind === "existing") {
+        r.fail("tls", "alb", "an AWS load balancer needs placement aws; your own server terminates TLS itself", "pulumi config set sentry:tls acme (a TLS server on your server, Let's Encrypt), or sentry:tls proxy if you run one");
+    }
+    if (tls === "acme" && aws !== undefined) {
+        const caUrl = r.get("acmeCaUrl")!;
+        const worldOpen = internetExposures(aws.webCidrs).some((x) => x.wholeInternet && x.family === 4);
+        if (isPublicAcmeCa(caUrl) && !worldOpen) {
+            r.fail(
+                "tls",
+                "acme",
+                `${new URL(caUrl).hostname} checks HTTP-01 by fetching http://${domain ?? "<domain>"}/.well-known/acme-challenge/ from addresses it does not publish, but sentry:webCidrs (${aws.webCidrs.join(", ") || "empty"}) keeps ports 80 and 443 closed to them`,
+                'pulumi config set sentry:tls alb (the certificate is validated through DNS, the load balancer keeps webCidrs), or open the web to the internet (sentry:webCidrs: ["0.0.0.0/0"], and list the stack in publicWebStacks in policy/settings.ts), or point sentry:acmeCaUrl at an ACME CA inside your network',
+            );
+        }
+    }
+    // AWS China keeps 80, 443 and 8080 closed until the domain has an ICP filing; both
+    // front doors serve on 443 (and 80 for redirects and the ACME challenge).
+    if (china && (tls === "alb" || tls === "acme") && !r.get("icpFiled")) {
+        r.fail(
+            "tls",
+            tls,
+            `AWS China keeps ports 80 and 443 closed until the domain has an ICP filing (${region}); HTTPS on ${domain ?? "the domain"} would answer nobody`,
+            "once the filing is through: pulumi config set sentry:icpFiled true; until then pulumi config set sentry:tls none (plain HTTP on sentry:webPort 9000), or sentry:tls proxy behind a proxy of your own",
+        );
+    }
+
+    // The origin users type follows the domain; an explicit publicUrl must agree with it.
+    if (domain !== undefined) {
+        const origin = domainOrigin(domain, tls, sentry.webPort);
+        if (sentry.publicUrl !== undefined && sentry.publicUrl !== origin) {
+            r.fail(
+                "publicUrl",
+                sentry.publicUrl,
+                `sentry:domain ${domain} makes the public URL ${origin} (system.url-prefix, the CSRF origin, every link Sentry sends)`,
+                `pulumi config rm sentry:publicUrl, and list any other origin users type in sentry:csrfTrustedOrigins`,
+            );
+        }
+        sentry.publicUrl = origin;
+    } else if (tls === "proxy" && !sentry.publicUrl?.startsWith("https://")) {
+        r.fail(
+            "publicUrl",
+            sentry.publicUrl ?? "(unset: http://<Elastic IP>:<webPort>)",
+            "a TLS proxy is in front (sentry:tls proxy or behindTlsProxy), so users reach Sentry over https through it; an http URL breaks logins (CSRF) and every link Sentry sends",
+            "pulumi config set sentry:domain sentry.your-company.com (the proxy's name), or pulumi config set sentry:publicUrl https://sentry.your-company.com, or pulumi config set sentry:tls none",
+        );
+    }
+    sentry.tls = tls;
+    sentry.domain = domain;
+    // Behind a load balancer, your proxy or the host's own TLS server alike, Sentry's nginx is
+    // reached over http from a proxy that terminated https: secure cookies, X-Forwarded-Proto.
+    sentry.behindTlsProxy = tls !== "none";
+    if (tls === "acme") {
+        sentry.acme = { caUrl: r.get("acmeCaUrl")!, email: r.get("acmeEmail") ?? sentry.adminEmail };
+    }
+
+    const rawZone = r.get("hostedZone");
+    const hostedZone = rawZone === undefined ? undefined : hostedZoneRef(rawZone);
+    if (rawZone !== undefined) {
+        if (placement.kind === "existing") {
+            r.fail("hostedZone", rawZone, "the program writes Route 53 records only with placement aws", `pulumi config rm sentry:hostedZone, and point ${domain ?? "your domain"} at your server in your DNS`);
+        } else if (domain === undefined) {
+            r.fail("hostedZone", rawZone, "there is no sentry:domain to create records for", "pulumi config set sentry:domain sentry.your-company.com (a name in that zone), or pulumi config rm sentry:hostedZone");
+        } else if ("name" in hostedZone! && !isInZone(domain, hostedZone.name)) {
+            r.fail("hostedZone", rawZone, `sentry:domain ${domain} is not in that zone`, `pulumi config set sentry:hostedZone ${domain.split(".").slice(1).join(".")} (the zone holding ${domain}), or its zone id`);
+        }
+    }
+
+    const certificateArn = r.get("certificateArn");
+    if (certificateArn !== undefined) {
+        const [, partition, , arnRegion] = certificateArn.split(":");
+        if (tls !== "alb") {
+            r.fail("certificateArn", certificateArn, `only the load balancer (sentry:tls alb) uses an ACM certificate; sentry:tls is ${tls}`, "pulumi config rm sentry:certificateArn, or pulumi config set sentry:tls alb");
+        } else if (region !== undefined && (arnRegion !== region || partition !== partitionOfRegion(region))) {
+            r.fail("certificateArn", certificateArn, `is a certificate of ${arnRegion} (${partition}); a load balancer in ${region} can only use one of its own region`, `import or request the certificate in ${region} (aws acm import-certificate --region ${region} ...) and set its ARN`);
+        }
+    }
+
+    if (aws !== undefined) {
+        let albSubnets: FrontDoorSpec["albSubnets"];
+        const albSubnetIds = r.get("albSubnetIds") ?? [];
+        if (aws.network.kind === "existing") {
+            if (tls === "alb" && albSubnetIds.length < 2) {
+                r.fail(
+                    "albSubnetIds",
+                    albSubnetIds.length === 0 ? "(unset)" : albSubnetIds,
+                    "a load balancer needs public subnets in at least two availability zones, and in an existing VPC you name them",
+                    fixOf("albSubnetIds", r.ctx),
+                );
+            }
+            if (new Set(albSubnetIds).size !== albSubnetIds.length) {
+                r.fail("albSubnetIds", albSubnetIds, "lists a subnet twice", "list each subnet once");
+            }
+            albSubnets = tls === "alb" ? { kind: "existing", subnetIds: albSubnetIds } : undefined;
+        } else {
+            if (albSubnetIds.length > 0) {
+                r.fail("albSubnetIds", albSubnetIds, "names subnets of an existing VPC, but this stack creates its own (no sentry:vpcId)", "pulumi config rm sentry:albSubnetIds (the program adds the second subnet itself; sentry:albSubnetCidr sets its range)");
+            }
+            if (tls === "alb") {
+                const cidr = r.get("albSubnetCidr")!;
+                const { vpcCidr, subnetCidr } = aws.network;
+                if (cidrProblem(cidr) === undefined && cidrProblem(vpcCidr) === undefined && cidrProblem(subnetCidr) === undefined) {
+                    if (!cidrContains(vpcCidr, cidr)) {
+                        r.fail("albSubnetCidr", cidr, `must lie inside vpcCidr ${vpcCidr}`, `pulumi config set sentry:albSubnetCidr ${defaultOf("albSubnetCidr", r.ctx)}`);
+                    } else if (cidrsOverlap(cidr, subnetCidr)) {
+                        r.fail("albSubnetCidr", cidr, `overlaps the host's subnet ${subnetCidr}`, `pick another range of ${vpcCidr}, e.g. pulumi config set sentry:albSubnetCidr ${defaultOf("albSubnetCidr", r.ctx)}`);
+                    }
+                }
+                albSubnets = { kind: "new", cidr };
+            }
+        }
+        aws.frontDoor = { tls, domain, hostedZone, certificateArn, albSubnets, validationTimeout: DEFAULT_VALIDATION_TIMEOUT };
+    }
+
+    return parseMail(r, sentry, placement, domain, hostedZone, china);
+}
+
+function parseMail(r: Reader, sentry: SentrySettings, placement: AwsPlacement | ExistingPlacement, domain: string | undefined, hostedZone: HostedZoneRef | undefined, china: boolean): pulumi.Output<string> | undefined {
+    const mail = r.get("mail")!;
+    const smtp = r.get("smtp");
+    const hasPassword = r.raw("smtpPassword") !== undefined;
+    if (mail !== "none" && sentry.mailHost !== undefined) {
+        r.fail("mailHost", sentry.mailHost, `names the host of upstream's bundled relay, which sentry:mail ${mail} replaces`, "pulumi config rm sentry:mailHost");
+    }
+    if (mail !== "smtp" && smtp !== undefined) {
+        r.fail("smtp", smtp, `is read only with sentry:mail smtp (it is ${mail})`, "pulumi config set sentry:mail smtp, or pulumi config rm sentry:smtp");
+    }
+    if (mail !== "smtp" && hasPassword) {
+        r.fail("smtpPassword", "[secret]", mail === "ses" ? "with sentry:mail ses the program makes SES's SMTP password itself" : `is read only with sentry:mail smtp (it is ${mail})`, "pulumi config rm sentry:smtpPassword");
+    }
+    if (mail === "none") {
+        return undefined;
+    }
+
+    const from = sentry.mailFrom ?? (domain !== undefined ? `sentry@${domain}` : undefined);
+    if (from === undefined) {
+        r.fail("mailFrom", "(unset)", `sentry:mail ${mail} needs a sender address, and there is no sentry:domain to derive one from`, fixOf("mailFrom", r.ctx));
+    }
+
+    if (mail === "ses") {
+        if (placement.kind === "existing") {
+            r.fail("mail", "ses", "SES is set up with placement aws only (the program has no AWS account for your own server)", "pulumi config set sentry:mail smtp with sentry:smtp (SES's SMTP interface works too, with credentials you make in your account)");
+            return undefined;
+        }
+        if (china) {
+            // SES is not among the services of the China regions (Getting Started with AWS in
+            // China lists none; SES's endpoint list has no cn- region).
+            r.fail("mail", "ses", `Amazon SES is not offered in the AWS China regions (${placement.region})`, "pulumi config set sentry:mail smtp, with sentry:smtp pointing at a mail service that delivers from China");
+            return undefined;
+        }
+        if (domain === undefined) {
+            r.fail("mail", "ses", "SES sends as a verified domain identity, and there is no sentry:domain", "pulumi config set sentry:domain sentry.your-company.com (its DKIM and MAIL FROM records go into sentry:hostedZone), or pulumi config set sentry:mail smtp");
+            return undefined;
+        }
+        if (from !== undefined && !isInZone(from.slice(from.lastIndexOf("@") + 1), domain)) {
+            r.fail("mailFrom", from, `SES sends only as the verified identity ${domain} (and names below it)`, `pulumi config set sentry:mailFrom sentry@${domain}`);
+        }
+        sentry.mail = { host: sesSmtpEndpoint(placement.region), port: 587, security: "starttls", from: from ?? "" };
+        placement.ses = { domain, hostedZone, verifyAddresses: [sentry.adminEmail].filter((a) => a !== "") };
+        return undefined;
+    }
+
+    const server = r.need("smtp");
+    if (server === undefined) {
+        return undefined;
+    }
+    sentry.mail = { host: server.host, port: server.port, username: server.username, security: server.security, from: from ?? "" };
+    if (server.username !== undefined) {
+        return r.secret("smtpPassword");
+    }
+    if (hasPassword) {
+        r.fail("smtpPassword", "[secret]", "there is no sentry:smtp.username to log in with", "pulumi config set --path sentry:smtp.username <user>, or pulumi config rm sentry:smtpPassword");
+    }
+    return undefined;
 }
 
 /**

@@ -21,3 +21,7 @@ export const sshPrivateKey = outputs.sshPrivateKey;
 export const profile = outputs.profile;
 export const sentryVersion = outputs.sentryVersion;
 export const environment = outputs.environment;
+/** Records to create in your DNS when the stack has no sentry:hostedZone (empty otherwise). */
+export const dnsRecords = outputs.dnsRecords;
+export const loadBalancerDnsName = outputs.loadBalancerDnsName;
+export const mail = outputs.mail;

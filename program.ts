@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
 import { SentryHost } from "./components/aws/sentryHost";
+import { DnsRecord } from "./components/aws/frontDoor";
 import { SentryProvisioner } from "./components/host/provisioner";
 import { StackIdentity } from "./components/tags";
 
@@ -17,6 +18,38 @@ export interface StackOutputs {
     profile: string;
     sentryVersion: string;
     environment: string;
+    /** DNS records to create by hand (no sentry:hostedZone): name, type, value, purpose. */
+    dnsRecords?: pulumi.Output<DnsRecord[]>;
+    /** With tls alb: the load balancer's DNS name. */
+    loadBalancerDnsName?: pulumi.Output<string>;
+    /** The SMTP settings the host receives (the password only as "[secret]": it travels on stdin). */
+    mail?: pulumi.Output<MailOutput>;
+}
+
+export interface MailOutput {
+    host: string;
+    port: number;
+    security: string;
+    from: string;
+    username?: string;
+    password?: "[secret]";
+}
+
+/** The mail settings for review (plan, stack outputs); never the password itself. */
+function mailOutput(config: StackConfig, username: pulumi.Input<string | undefined> | undefined): pulumi.Output<MailOutput> | undefined {
+    const m = config.sentry.mail;
+    if (m === undefined) {
+        return undefined;
+    }
+    const hasPassword = config.smtpPassword !== undefined || (config.placement.kind === "aws" && config.placement.ses !== undefined);
+    return pulumi.output(username).apply((u) => ({
+        host: m.host,
+        port: m.port,
+        security: m.security,
+        from: m.from,
+        ...(u ?? m.username ? { username: u ?? m.username } : {}),
+        ...(hasPassword ? { password: "[secret]" as const } : {}),
+    }));
 }
 
 /**
@@ -44,6 +77,7 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             storage: { dataDir: p.dataDir, device: p.dataDevice },
             sentry: config.sentry,
             adminPassword: config.adminPassword,
+            smtpPassword: config.smtpPassword,
             sshPublicKeys: p.sshPublicKeys,
             deployedVersion: previous,
         });
@@ -52,6 +86,7 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             sentryUrl: provisioner.url,
             publicIp: pulumi.output(p.address),
             sshCommand: pulumi.output(`ssh -p ${p.port} ${p.user}@${p.address}`),
+            mail: mailOutput(config, undefined),
         };
     }
 
@@ -74,6 +109,9 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             sentry: config.sentry,
             adminPassword: config.adminPassword,
             deployedVersion: previous,
+            frontDoor: a.frontDoor,
+            ses: a.ses,
+            smtpPassword: config.smtpPassword,
         },
     );
     return {
@@ -84,5 +122,8 @@ export function createSentryStack(config: StackConfig): StackOutputs {
         dataVolumeId: host.dataVolumeId,
         sshCommand: host.sshCommand,
         sshPrivateKey: host.sshPrivateKey,
+        dnsRecords: host.dnsRecords,
+        loadBalancerDnsName: host.loadBalancerDnsName,
+        mail: mailOutput(config, host.smtpUsername),
     };
 }

@@ -12,6 +12,7 @@ import {
     cidrProblem,
     dataVolumeSizeProblem,
     duplicateCidrsProblem,
+    domainNameProblem,
     emailProblem,
     gitUrlProblem,
     isDataDir,
@@ -32,6 +33,14 @@ import { versionPolicyProblem } from "./components/versions";
 
 const DEFAULT_SENTRY_VERSION = "26.8.0";
 export const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
+/** Let's Encrypt's production ACME directory (RFC 8555). */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+/** The second /24 of an IPv4 CIDR (10.42.0.0/16 -> 10.42.1.0/24): the load balancer's second subnet. */
+function secondSubnetOf(vpcCidr: string): string {
+    const m = /^(\d+)\.(\d+)\.(\d+)\.\d+\/\d+$/.exec(vpcCidr);
+    return m ? `${m[1]}.${m[2]}.${Number(m[3]) + 1}.0/24` : vpcCidr;
+}
 
 /** What a derived default depends on: settings read before it. */
 export interface DefaultContext {
@@ -236,19 +245,101 @@ export const SETTINGS = {
     behindTlsProxy: setting({
         schema: z.boolean(),
         default: false,
-        description: "a TLS proxy terminates HTTPS in front (needs an `https://` publicUrl): secure cookies, `X-Forwarded-Proto`",
+        description: "a TLS proxy of yours terminates HTTPS in front: the same as `tls: proxy` (which supersedes it; needs a domain or an `https://` publicUrl)",
     }),
     mailHost: setting({
         schema: pattern(/^[A-Za-z0-9.-]+$/, "must be a domain name (FQDN)"),
         fix: "pulumi config set sentry:mailHost your-company.com",
         placeholder: "domain",
-        description: "mail domain for the bundled SMTP relay (`SENTRY_MAIL_HOST`); unset, Sentry sends no mail",
+        description: "with `mail: none`: the host name of upstream's bundled SMTP relay (`SENTRY_MAIL_HOST`); `mail: ses` or `smtp` replaces the relay",
     }),
     mailFrom: setting({
         schema: z.string().superRefine(check(emailProblem)),
         fix: "pulumi config set sentry:mailFrom sentry@your-company.com",
         placeholder: "domain",
         description: "sender address (`mail.from`)",
+    }),
+    // The front door (HTTPS on your own domain) and mail that delivers: README "HTTPS and mail".
+    domain: setting({
+        schema: z.string().superRefine(check(domainNameProblem)),
+        fix: "pulumi config set sentry:domain sentry.your-company.com",
+        placeholder: "domain",
+        description: "the name users type, e.g. `sentry.your-company.com`; publicUrl becomes `https://<domain>` and the CSRF origin follows",
+    }),
+    hostedZone: setting({
+        schema: z.string().superRefine(check((v: string) => (/^Z[A-Z0-9]{4,32}$/.test(v) ? undefined : domainNameProblem(v)))),
+        scope: "aws",
+        fix: "pulumi config set sentry:hostedZone your-company.com (the Route 53 public hosted zone's name or id, e.g. Z0123456789ABCDEFGHIJ)",
+        placeholder: "domain",
+        description: "Route 53 public hosted zone (name or id) holding `domain`: every record (site, certificate validation, mail) is created there; unset, the program prints the records to create",
+    }),
+    tls: setting({
+        schema: z.enum(["alb", "acme", "proxy", "none"]),
+        defaultText:
+            "with a domain: `alb` in production on AWS; `acme` elsewhere (staging/trial whose webCidrs include 0.0.0.0/0, your own server), `alb` for a staging/trial reachable only from your networks; without a domain: `proxy` if behindTlsProxy, else `none`",
+        description: "how HTTPS is terminated: `alb` (load balancer + ACM certificate), `acme` (a TLS server on the host, Let's Encrypt), `proxy` (yours), `none` (plain HTTP; refused in production)",
+    }),
+    allowPlainHttp: setting({
+        schema: z.boolean(),
+        default: false,
+        description: "production only: accept `tls: none` (passwords, session cookies and DSNs cross the network in clear text)",
+    }),
+    certificateArn: setting({
+        schema: pattern(/^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, "is not an ACM certificate ARN"),
+        scope: "aws",
+        fix: "pulumi config set sentry:certificateArn <the ARN from `aws acm list-certificates`> (in aws:region), or pulumi config rm sentry:certificateArn to have one issued",
+        description: "with `tls: alb`: an existing or imported ACM certificate (in aws:region) covering `domain`, instead of issuing one",
+    }),
+    albSubnetIds: setting({
+        schema: z.array(pattern(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet id")),
+        scope: "aws",
+        default: [],
+        fix: 'with an existing VPC and tls alb: list two public subnets of sentry:vpcId in different availability zones, e.g. sentry:albSubnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]',
+        description: "existing VPC with `tls: alb`: the load balancer's public subnets (two or more, in different AZs, of vpcId)",
+    }),
+    albSubnetCidr: setting({
+        schema: z.string().superRefine(check(cidrProblem)),
+        scope: "aws",
+        default: (c) => secondSubnetOf(c.vpcCidr),
+        defaultText: "the second `/24` of vpcCidr",
+        description: "own VPC with `tls: alb`: CIDR of the second public subnet (in another AZ) the load balancer needs",
+    }),
+    acmeCaUrl: setting({
+        schema: z.string().url().superRefine(check((v: string) => (v.startsWith("https://") ? undefined : "must be an https:// ACME directory URL"))),
+        default: LETS_ENCRYPT_DIRECTORY,
+        description: "with `tls: acme`: the ACME CA's directory URL (Let's Encrypt's production directory by default)",
+    }),
+    acmeEmail: setting({
+        schema: z.string().superRefine(check(emailProblem)),
+        defaultText: "sentry:adminEmail",
+        fix: "pulumi config set sentry:acmeEmail ops@your-company.com",
+        placeholder: "domain",
+        description: "with `tls: acme`: the ACME account's contact address (expiry and policy notices)",
+    }),
+    mail: setting({
+        schema: z.enum(["ses", "smtp", "none"]),
+        default: "none",
+        description: "outgoing mail: `ses` (Amazon SES for `domain`, created here), `smtp` (any server: sentry:smtp), `none` (upstream's bundled relay as shipped, or mailHost)",
+    }),
+    smtp: setting({
+        schema: z
+            .object({
+                host: z.string().superRefine(check(domainNameProblem)),
+                port: int(1, 65535).default(587),
+                username: z.string().min(1).superRefine(check(shellSafeProblem)).optional(),
+                security: z.enum(["starttls", "tls", "none"]).default("starttls"),
+            })
+            .strict(),
+        fix: (_c, field = "host") =>
+            `pulumi config set --path sentry:smtp.${field} ${{ host: "smtp.your-provider.com", port: "587", username: "sentry@your-company.com", security: "starttls" }[field] ?? "<value>"}`,
+        placeholder: "domain",
+        description: "with `mail: smtp`: `{host, port (587), username, security (starttls; tls = implicit TLS on 465; none)}`",
+    }),
+    smtpPassword: setting({
+        schema: z.string().min(1),
+        secret: true,
+        fix: "pulumi config set --secret sentry:smtpPassword (it prompts; never pass it on the command line)",
+        description: "with `mail: smtp` and a username: the SMTP password (with `mail: ses` the program makes its own)",
     }),
     redisMaxMemory: setting({
         schema: z.string().superRefine(check((v: string) => (redisMaxMemoryMiB(v) === undefined ? "must be a size such as 512mb or 2gb" : undefined))),

@@ -404,3 +404,32 @@ export function registryPrefixProblem(value: string): Problem {
     }
     return undefined;
 }
+
+/**
+ * A fully qualified DNS name users can type (RFC 1035 / RFC 1123 host names): two labels or
+ * more, each 1-63 letters, digits or inner hyphens, at most 253 characters, written in lower
+ * case without a trailing dot (the form Sentry, ACM and Route 53 compare).
+ */
+export function domainNameProblem(value: string): Problem {
+    if (value !== value.toLowerCase()) {
+        return `"${value}" must be written in lower case ("${value.toLowerCase()}")`;
+    }
+    if (value.endsWith(".")) {
+        return `"${value}" must not end with a dot ("${value.slice(0, -1)}")`;
+    }
+    if (/^[a-z]+:\/\//.test(value) || value.includes("/") || value.includes(":")) {
+        return `"${value}" must be a bare DNS name such as sentry.your-company.com (no scheme, port or path)`;
+    }
+    const labels = value.split(".");
+    const label = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+    if (value.length > 253 || labels.length < 2 || !labels.every((l) => label.test(l)) || /^\d+$/.test(labels[labels.length - 1])) {
+        return `"${value}" is not a DNS name (labels of letters, digits and inner hyphens, 1-63 characters each, separated by dots, e.g. sentry.your-company.com)`;
+    }
+    return undefined;
+}
+
+/** True when `name` is `zone` or lies below it (sentry.example.com in example.com). */
+export function isInZone(name: string, zone: string): boolean {
+    const z = zone.replace(/\.$/, "").toLowerCase();
+    return name === z || name.endsWith(`.${z}`);
+}

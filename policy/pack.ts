@@ -41,6 +41,7 @@ function settingsOf(args: ResourceValidationArgs | StackValidationArgs): PolicyS
     return {
         publicWebStacks: Array.isArray(config?.publicWebStacks) ? config.publicWebStacks : POLICY_SETTINGS.publicWebStacks,
         webPorts: Array.isArray(config?.webPorts) ? config.webPorts : POLICY_SETTINGS.webPorts,
+        plainHttpStacks: Array.isArray(config?.plainHttpStacks) ? config.plainHttpStacks : POLICY_SETTINGS.plainHttpStacks,
     };
 }
 
@@ -48,6 +49,7 @@ const SETTINGS_SCHEMA: PolicyConfigSchema = {
     properties: {
         publicWebStacks: { type: "array", items: { type: "string" }, default: POLICY_SETTINGS.publicWebStacks },
         webPorts: { type: "array", items: { type: "integer" }, default: POLICY_SETTINGS.webPorts },
+        plainHttpStacks: { type: "array", items: { type: "string" }, default: POLICY_SETTINGS.plainHttpStacks },
     },
 };
 

@@ -89,6 +89,8 @@ export const T = {
     flowLog: "aws:ec2/flowLog:FlowLog",
     dlmPolicy: "aws:dlm/lifecyclePolicy:LifecyclePolicy",
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    listener: "aws:lb/listener:Listener",
+    targetGroup: "aws:lb/targetGroup:TargetGroup",
 } as const;
 
 /**
@@ -823,6 +825,11 @@ function containsSequence(haystack: string[], needle: string[]): boolean {
 
 /** Inputs that become a resource's name in AWS. */
 const PHYSICAL_NAME_INPUTS = ["name", "namePrefix", "keyName", "keyNamePrefix", "alarmName", "bucket", "bucketPrefix", "roleName", "functionName"];
+/**
+ * Types whose `name` is not a name of ours in AWS but a DNS name the user chose (the domain,
+ * its validation and mail records): unique by the zone, never carrying the stack.
+ */
+const DNS_NAMED_TYPES: ReadonlySet<string> = new Set(["aws:route53/record:Record"]);
 
 const namesCarryStack: Rule = {
     name: "names-carry-own-stack",
@@ -848,6 +855,9 @@ const namesCarryStack: Rule = {
         const want = tokens(prefix);
         const physical: [string, string][] = [];
         for (const key of PHYSICAL_NAME_INPUTS) {
+            if (key === "name" && DNS_NAMED_TYPES.has(r.type)) {
+                continue;
+            }
             const v = str(safeGet(r.inputs, key));
             if (v !== undefined) {
                 physical.push([key, v]);
@@ -937,6 +947,128 @@ const productionRecovery: Rule = {
     },
 };
 
+// ---------------------------------------------------------------------------------------
+// The front door (README "HTTPS and mail"): the load balancer's listeners, the host behind it,
+// and HTTPS in production.
+
+/**
+ * Security policies an HTTPS listener may use: TLS 1.2 at least, TLS 1.3 offered, forward-
+ * secret AEAD ciphers only (Elastic Load Balancing's "Security policies for your Application
+ * Load Balancer": the TLS13-1-2 policies without the Ext1/Ext2 legacy-cipher variants, and the
+ * TLS 1.3-only ones). AWS's own default for listeners made by API, ELBSecurityPolicy-2016-08,
+ * still accepts TLS 1.0.
+ */
+export const ALLOWED_TLS_POLICIES: readonly string[] = [
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+];
+
+const httpsListenerPolicy: Rule = {
+    name: "alb-https-tls-policy",
+    description:
+        "Every HTTPS listener names a security policy with TLS 1.2 as the minimum and TLS 1.3 offered, forward-secret ciphers " +
+        "only (ALLOWED_TLS_POLICIES). Without one AWS applies ELBSecurityPolicy-2016-08, which still accepts TLS 1.0 and 1.1.",
+    remediation: "Set sslPolicy on the aws.lb.Listener to ELBSecurityPolicy-TLS13-1-2-Res-2021-06 (components/aws/frontDoor.ts ALB_TLS_POLICY) or another of ALLOWED_TLS_POLICIES.",
+    enforcementLevel: "mandatory",
+    controls: ["Security Hub ELB.17", "CKV_AWS_103"],
+    scope: "resource",
+    check(r) {
+        if (r.type !== T.listener || str(safeGet(r.inputs, "protocol"))?.toUpperCase() !== "HTTPS") {
+            return [];
+        }
+        const policy = str(safeGet(r.inputs, "sslPolicy"));
+        if (policy === undefined) {
+            return isSet(r.inputs, "sslPolicy") ? [] : ["the HTTPS listener names no sslPolicy, so AWS applies ELBSecurityPolicy-2016-08 (TLS 1.0 and 1.1 accepted)"];
+        }
+        return ALLOWED_TLS_POLICIES.includes(policy) ? [] : [`sslPolicy ${policy} is not one of the allowed TLS 1.2+/1.3 policies (${ALLOWED_TLS_POLICIES.slice(0, 3).join(", ")}, ...)`];
+    },
+};
+
+const httpRedirectsOnly: Rule = {
+    name: "alb-http-redirects-only",
+    description:
+        "A plain-HTTP listener only redirects to HTTPS: every default action is a redirect with protocol HTTPS, so no " +
+        "password, session cookie or event reaches Sentry unencrypted through the load balancer.",
+    remediation: 'Give the port-80 listener the single default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
+    enforcementLevel: "mandatory",
+    controls: ["Security Hub ELB.1"],
+    scope: "resource",
+    check(r) {
+        if (r.type !== T.listener || str(safeGet(r.inputs, "protocol"))?.toUpperCase() !== "HTTP") {
+            return [];
+        }
+        const actions = list(safeGet(r.inputs, "defaultActions"));
+        if (actions.length === 0) {
+            return ["the HTTP listener has no default action; it must redirect to HTTPS"];
+        }
+        return actions.flatMap((a, i) => {
+            const action = dict(a) ?? {};
+            const type = str(action.type);
+            const protocol = str(dict(action.redirect)?.protocol);
+            if (type !== "redirect") {
+                return [`defaultActions[${i}] is "${type ?? "(none)"}": an HTTP listener may only redirect to HTTPS`];
+            }
+            return protocol?.toUpperCase() === "HTTPS" ? [] : [`defaultActions[${i}] redirects to ${protocol ?? "the same protocol"}, not HTTPS`];
+        });
+    },
+};
+
+const webBehindAlb: Rule = {
+    name: "web-port-behind-alb",
+    description:
+        "Behind a load balancer, the host's web port (each target group's port) is reachable from the load balancer's " +
+        "security group only: no ingress rule opens it to network ranges, which would let clients around the load balancer, " +
+        "its TLS and its header checks.",
+    remediation: "Remove CIDR ingress on the web port from the host's security group; allow it from the load balancer's security group (referencedSecurityGroupId), as components/aws/frontDoor.ts does.",
+    enforcementLevel: "mandatory",
+    controls: ["Security Hub EC2.53 (only intended ports public)"],
+    scope: "stack",
+    check(r, ctx) {
+        const ports = ctx.resources.filter((x) => x.type === T.targetGroup).map((x) => num(safeGet(x.inputs, "port"))).filter((p): p is number => p !== undefined);
+        if (ports.length === 0) {
+            return [];
+        }
+        return knownIngressOf(r).flatMap((ing) => {
+            const [from, to] = portsOf(ing);
+            const hit = ports.filter((p) => from <= p && p <= to && portProtocols(ing).includes("tcp"));
+            return hit.length > 0 && ing.cidrs.length > 0 ? [`${ing.cidrs.join(", ")} may reach the web port ${hit.join(", ")}${ing.where ? ` (${ing.where})` : ""} around the load balancer`] : [];
+        });
+    },
+};
+
+const productionHttps: Rule = {
+    name: "production-https",
+    description:
+        "Production Sentry is reached over HTTPS: the instance's SentryTls tag (sentry:tls) is alb, acme or proxy, never none " +
+        "(passwords, session cookies and DSNs would cross the network in clear text). Stacks listed in plainHttpStacks " +
+        "(policy/settings.ts) are exempt.",
+    remediation:
+        'Set sentry:domain (a load balancer with an ACM certificate by default in production) or sentry:tls proxy with an https:// publicUrl; README "HTTPS and mail". ' +
+        "A production stack that must stay on plain HTTP is a reviewed change: add it to plainHttpStacks in policy/settings.ts.",
+    enforcementLevel: "mandatory",
+    controls: ["Security Hub ELB.1", "CIS AWS 2.x (encryption in transit)"],
+    scope: "resource",
+    usesSettings: true,
+    check(r, ctx) {
+        const exempt = ctx.settings.plainHttpStacks.includes(ctx.stack);
+        if (exempt || r.type !== T.instance || !isProduction(r, ctx)) {
+            return [];
+        }
+        const tls = tagsOf(r).SentryTls;
+        if (tls === undefined) {
+            return ["the production instance has no SentryTls tag, so nobody can tell whether it is reached over HTTPS; tag it with the sentry:tls it runs"];
+        }
+        return ["alb", "acme", "proxy"].includes(tls) ? [] : [`SentryTls is "${tls}": production is reached over plain HTTP`];
+    },
+};
+
 /** Every rule, in the order violations are reported. */
 export const RULES: readonly Rule[] = [
     imdsv2,
@@ -954,6 +1086,10 @@ export const RULES: readonly Rule[] = [
     imdsHopLimit,
     sizeKnown,
     productionRecovery,
+    httpsListenerPolicy,
+    httpRedirectsOnly,
+    webBehindAlb,
+    productionHttps,
 ];
 
 export interface CheckOptions {

@@ -20,9 +20,15 @@ export interface PolicySettings {
      * add the new port here too.
      */
     webPorts: number[];
+    /**
+     * Production stacks allowed to run without HTTPS (sentry:tls none, with the loader's
+     * sentry:allowPlainHttp). Empty: every production Sentry is reached over HTTPS.
+     */
+    plainHttpStacks: string[];
 }
 
 export const POLICY_SETTINGS: PolicySettings = {
     publicWebStacks: ["prod"],
     webPorts: [9000, 80, 443],
+    plainHttpStacks: [],
 };

@@ -10,6 +10,12 @@ function hex(seed: string, length: number): string {
     return crypto.createHash("sha256").update(seed).digest("hex").slice(0, length);
 }
 
+/** A UUID-shaped id derived from the seed (ACM certificate ids). */
+function uuid(seed: string): string {
+    const h = hex(seed, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** A TEST-NET-3 address (203.0.113.0/24) derived from the name. */
 function testNetAddress(seed: string): string {
     return `203.0.113.${(parseInt(hex(seed, 4), 16) % 250) + 2}`;
@@ -40,6 +46,15 @@ export interface MockOptions {
     offerings?: Record<string, string[]>;
     /** Instance types the mock AWS knows beyond KNOWN_INSTANCE_TYPES. */
     extraInstanceTypes?: Record<string, InstanceTypeFacts>;
+    /** Existing subnets by id (VPC, zone); others are in vpc-0123456789abcdef0, their zone derived from the id. */
+    subnets?: Record<string, { vpcId?: string; availabilityZone?: string }>;
+    /** Route 53 hosted zones the mock AWS holds, by id: name and whether private. */
+    hostedZones?: Record<string, { name: string; privateZone?: boolean }>;
+    /**
+     * The stack's sentry:domain: a zone looked up by an id the mock does not hold is answered
+     * as the domain's parent (a PLACEHOLDER: only AWS knows the zone; a real preview asks it).
+     */
+    domain?: string;
 }
 
 const ID_PREFIXES: Record<string, string> = {
@@ -121,6 +136,47 @@ export class AwsMocks implements pulumi.runtime.Mocks {
             case "pulumi:pulumi:StackReference":
                 state.outputs = this.options.previousOutputs ?? {};
                 break;
+            // The front door and mail (components/aws/frontDoor.ts, mail.ts).
+            case "aws:acm/certificate:Certificate": {
+                const domain = String(args.inputs.domainName);
+                state.arn = arn("acm", `certificate/${uuid(seed)}`);
+                state.domainValidationOptions = [
+                    { domainName: domain, resourceRecordName: `_${hex(`${seed}:n`, 32)}.${domain}.`, resourceRecordType: "CNAME", resourceRecordValue: `_${hex(`${seed}:v`, 32)}.xlfgrmvvlj.acm-validations.aws.` },
+                ];
+                break;
+            }
+            case "aws:acm/certificateValidation:CertificateValidation":
+                state.certificateArn = args.inputs.certificateArn;
+                break;
+            case "aws:route53/record:Record":
+                state.fqdn = String(args.inputs.name).replace(/\.$/, "");
+                break;
+            case "aws:lb/loadBalancer:LoadBalancer":
+                state.arn = arn("elasticloadbalancing", `loadbalancer/app/${args.name}/${hex(seed, 16)}`);
+                state.dnsName = `${args.name}-${parseInt(hex(seed, 8), 16)}.${this.options.region}.elb.${partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"}`;
+                state.zoneId = "Z215JYRZR1TBD5";
+                break;
+            case "aws:lb/targetGroup:TargetGroup":
+                state.arn = arn("elasticloadbalancing", `targetgroup/${args.name}/${hex(seed, 16)}`);
+                break;
+            case "aws:lb/listener:Listener":
+                state.arn = arn("elasticloadbalancing", `listener/app/${args.name}/${hex(seed, 16)}`);
+                break;
+            case "aws:ses/domainIdentity:DomainIdentity":
+                state.arn = arn("ses", `identity/${String(args.inputs.domain)}`);
+                state.verificationToken = Buffer.from(hex(seed, 32), "hex").toString("base64");
+                break;
+            case "aws:ses/domainDkim:DomainDkim":
+                state.dkimTokens = [0, 1, 2].map((i) => hex(`${seed}:${i}`, 32));
+                break;
+            case "aws:iam/user:User":
+                state.arn = `arn:${partition}:iam::123456789012:user${String(args.inputs.path ?? "/")}${String(args.inputs.name)}`;
+                break;
+            case "aws:iam/accessKey:AccessKey":
+                return {
+                    id: `AKIA${hex(seed, 16).toUpperCase()}`,
+                    state: { ...state, secret: pulumi.secret(`mock-secret-${hex(seed, 40)}`), sesSmtpPasswordV4: pulumi.secret(`mock-smtp-${hex(`${seed}:smtp`, 40)}`) },
+                };
         }
         this.fabricated(state, args.inputs as Record<string, unknown>, args.name, id);
         return { id, state };
@@ -181,8 +237,22 @@ export class AwsMocks implements pulumi.runtime.Mocks {
             }
             case "aws:index/getAvailabilityZones:getAvailabilityZones":
                 return { names: ["a", "b", "c"].map((z) => `${this.options.region}${z}`), zoneIds: [] };
-            case "aws:ec2/getSubnet:getSubnet":
-                return { id: inputs.id, vpcId: "vpc-0123456789abcdef0", availabilityZone: `${this.options.region}a`, cidrBlock: "172.31.0.0/20" };
+            case "aws:ec2/getSubnet:getSubnet": {
+                const id = String(inputs.id);
+                const known = this.options.subnets?.[id] ?? {};
+                const zone = known.availabilityZone ?? `${this.options.region}${"abc"[parseInt(hex(id, 2), 16) % 3]}`;
+                return { id, vpcId: known.vpcId ?? "vpc-0123456789abcdef0", availabilityZone: zone, cidrBlock: "172.31.0.0/20" };
+            }
+            case "aws:route53/getZone:getZone": {
+                // As Route 53 answers: a zone by id, or the public zone of that name.
+                const held = Object.entries(this.options.hostedZones ?? {});
+                const byId = inputs.zoneId !== undefined ? held.find(([id]) => id === inputs.zoneId) : undefined;
+                const byName = inputs.name !== undefined ? held.find(([, z]) => z.name.replace(/\.$/, "") === String(inputs.name).replace(/\.$/, "") && !z.privateZone) : undefined;
+                const found = byId ?? byName;
+                const name = found?.[1].name ?? (inputs.name !== undefined ? String(inputs.name) : (this.options.domain ?? "example.com").split(".").slice(1).join("."));
+                const zoneId = found?.[0] ?? (inputs.zoneId !== undefined ? String(inputs.zoneId) : `Z${hex(name, 20).toUpperCase()}`);
+                return { id: zoneId, zoneId, name, privateZone: found?.[1].privateZone ?? false, nameServers: ["ns-1.awsdns-01.org"] };
+            }
             case "aws:ec2/getVpc:getVpc":
                 return { id: inputs.id, cidrBlock: "172.31.0.0/16" };
             default:

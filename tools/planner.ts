@@ -118,7 +118,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
     }
     const region = values["aws:region"] ?? "eu-central-1";
 
-    const mocks = new AwsMocks({ region, ...options.mocks });
+    const mocks = new AwsMocks({ region, domain: values["sentry:domain"], ...options.mocks });
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, false, "organization");
     pulumi.runtime.setAllConfig(values, secretKeys);
 

@@ -14,6 +14,8 @@ export interface Network {
     subnetId: pulumi.Output<string>;
     availabilityZone: pulumi.Output<string>;
     vpcCidr: pulumi.Output<string>;
+    /** The own VPC's public route table (to the internet gateway), for further public subnets; unset for an existing VPC. */
+    publicRouteTableId?: pulumi.Output<string>;
 }
 
 /**
@@ -94,5 +96,5 @@ export function createNetwork(name: string, spec: NetworkSpec, identity: StackId
         { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: logGroup.arn, iamRoleArn: flowRole.arn, tags: tags("flow-log") },
         opts,
     );
-    return { vpcId: vpc.id, subnetId: subnet.id, availabilityZone, vpcCidr: vpc.cidrBlock };
+    return { vpcId: vpc.id, subnetId: subnet.id, availabilityZone, vpcCidr: vpc.cidrBlock, publicRouteTableId: routes.id };
 }

@@ -5,8 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
+import { createFrontDoor, DnsRecord, hostedZoneId } from "./frontDoor";
+import { FrontDoorSpec, SesSpec } from "./frontDoorSpec";
+import { createSesMail } from "./mail";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
-import { SentryProvisioner, SentrySettings } from "../host/provisioner";
+import { SentryProvisioner, SentryProvisionerArgs, SentrySettings } from "../host/provisioner";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
 import { childName, resourceTags, StackIdentity } from "../tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
@@ -37,6 +40,12 @@ export interface SentryHostArgs {
     sentry: SentrySettings;
     adminPassword: pulumi.Input<string>;
     deployedVersion?: pulumi.Input<string | undefined>;
+    /** How HTTPS reaches Sentry (sentry:tls): load balancer, the host's own TLS server, or the web port as it is. */
+    frontDoor: FrontDoorSpec;
+    /** Mail through Amazon SES for the domain (sentry:mail ses); makes the SMTP credentials itself. */
+    ses?: SesSpec;
+    /** The SMTP password of sentry:mail smtp (a secret). */
+    smtpPassword?: pulumi.Input<string>;
 }
 
 function validateSentryHostArgs(args: SentryHostArgs): string[] {
@@ -70,6 +79,12 @@ export class SentryHost extends pulumi.ComponentResource {
     /** The generated SSH key (secret). */
     readonly sshPrivateKey: pulumi.Output<string>;
     readonly provisioner: SentryProvisioner;
+    /** DNS records to create by hand (no sentry:hostedZone); empty when the program created them. */
+    readonly dnsRecords: pulumi.Output<DnsRecord[]>;
+    /** With tls alb: the load balancer's DNS name. */
+    readonly loadBalancerDnsName?: pulumi.Output<string>;
+    /** With mail ses: the SMTP username (the IAM access key id). */
+    readonly smtpUsername?: pulumi.Output<string>;
 
     constructor(name: string, args: SentryHostArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sentry:aws:SentryHost", name, {}, opts);
@@ -164,7 +179,16 @@ export class SentryHost extends pulumi.ComponentResource {
                         parent,
                     ),
             );
-        ingress("web", args.webCidrs, args.sentry.webPort, "Sentry web and ingest");
+        // The web: behind the load balancer only it reaches the web port (createFrontDoor adds
+        // that rule); with the host's own TLS server, 443 and 80 (the ACME challenge and the
+        // redirect) face webCidrs and Sentry listens on loopback; else the web port, as it is.
+        const tlsMode = args.frontDoor.tls;
+        if (tlsMode === "acme") {
+            ingress("https", args.webCidrs, 443, "HTTPS to Sentry (TLS server on the host)");
+            ingress("http", args.webCidrs, 80, "HTTP: ACME HTTP-01 challenge and redirect to HTTPS");
+        } else if (tlsMode !== "alb") {
+            ingress("web", args.webCidrs, args.sentry.webPort, "Sentry web and ingest");
+        }
         ingress("ssh", args.adminSshCidrs, 22, "SSH for administrators and Pulumi");
         // Outbound: the installer pulls images from GitHub and ghcr.io, apt and Docker's repository.
         new aws.vpc.SecurityGroupEgressRule(n("egress-v4"), { securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "outbound", tags: tags("egress-v4") }, parent);
@@ -200,7 +224,7 @@ export class SentryHost extends pulumi.ComponentResource {
                 rootBlockDevice: { volumeType: "gp3", volumeSize: args.rootVolumeSizeGb, encrypted: true, deleteOnTermination: true, tags: tags("root") },
                 monitoring: false,
                 disableApiTermination: args.protect,
-                tags: tags("host", { SentryProfile: args.sentry.profile, SentryVersion: args.sentry.version }),
+                tags: tags("host", { SentryProfile: args.sentry.profile, SentryVersion: args.sentry.version, SentryTls: tlsMode }),
             },
             {
                 ...parent,
@@ -294,20 +318,53 @@ export class SentryHost extends pulumi.ComponentResource {
         }
 
         const publicIp = eip.publicIp;
-        this.provisioner = new SentryProvisioner(
-            n("provision"),
+
+        // HTTPS on the domain, and mail through SES: records in the hosted zone, or printed.
+        const domain = args.frontDoor.domain ?? args.ses?.domain;
+        const zoneRef = args.frontDoor.hostedZone ?? args.ses?.hostedZone;
+        const zoneId = zoneRef !== undefined && domain !== undefined ? hostedZoneId(zoneRef, domain, this) : undefined;
+        const frontDoor = createFrontDoor(
+            name,
             {
-                connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
-                storage: { dataDir: DATA_DIR, volumeId: dataVolume.id, volumeSizeGb: args.dataVolume.sizeGb },
-                sentry: args.sentry,
-                adminPassword: args.adminPassword,
-                sshPublicKeys: args.sshPublicKeys,
-                deployedVersion: args.deployedVersion,
-                hostId: instance.id,
-                dependsOn: [eipAssociation, attachment],
+                spec: args.frontDoor,
+                identity: args.identity,
+                protect: args.protect,
+                vpcId: network.vpcId,
+                hostSubnetId: network.subnetId,
+                hostAvailabilityZone: network.availabilityZone,
+                publicRouteTableId: network.publicRouteTableId,
+                hostSecurityGroupId: sg.id,
+                instanceId: instance.id,
+                publicIp,
+                webPort: args.sentry.webPort,
+                webCidrs: args.webCidrs,
+                zoneId,
             },
-            parent,
+            this,
         );
+        const ses =
+            args.ses !== undefined
+                ? createSesMail(name, { spec: args.ses, identity: args.identity, region: args.region, from: args.sentry.mail?.from ?? "", zoneId, validationTimeout: args.frontDoor.validationTimeout }, this)
+                : undefined;
+
+        // With SES the SMTP username is the access key id, known only once the key exists: it
+        // travels beside the password (smtpUsername), not in the plain settings.
+        const provisionerArgs: SentryProvisionerArgs & { smtpUsername?: pulumi.Input<string> } = {
+            connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
+            storage: { dataDir: DATA_DIR, volumeId: dataVolume.id, volumeSizeGb: args.dataVolume.sizeGb },
+            sentry: args.sentry,
+            adminPassword: args.adminPassword,
+            smtpPassword: ses?.smtpPassword ?? args.smtpPassword,
+            ...(ses ? { smtpUsername: ses.smtpUsername } : {}),
+            sshPublicKeys: args.sshPublicKeys,
+            deployedVersion: args.deployedVersion,
+            hostId: instance.id,
+            dependsOn: [eipAssociation, attachment, ...frontDoor.ready, ...(ses?.ready ?? [])],
+        };
+        this.provisioner = new SentryProvisioner(n("provision"), provisionerArgs, parent);
+        this.dnsRecords = pulumi.all([frontDoor.dnsRecords, ses?.dnsRecords ?? pulumi.output([])]).apply(([a, b]) => [...a, ...b]);
+        this.loadBalancerDnsName = frontDoor.loadBalancerDnsName;
+        this.smtpUsername = ses?.smtpUsername;
 
         this.url = this.provisioner.url;
         this.publicIp = publicIp;
@@ -320,6 +377,7 @@ export class SentryHost extends pulumi.ComponentResource {
             publicIp: this.publicIp,
             instanceId: this.instanceId,
             dataVolumeId: this.dataVolumeId,
+            dnsRecords: this.dnsRecords,
         });
     }
 }

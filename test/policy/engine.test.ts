@@ -71,7 +71,7 @@ describe("policy pack under the Pulumi policy runtime", () => {
     });
 
     it("passes a compliant production instance and flags a broken one", async () => {
-        const tags = { Name: "sentry-prod-host", Project: "sentry", Stack: "prod", Environment: "production", ManagedBy: "pulumi", SentryProfile: "feature-complete" };
+        const tags = { Name: "sentry-prod-host", Project: "sentry", Stack: "prod", Environment: "production", ManagedBy: "pulumi", SentryProfile: "feature-complete", SentryTls: "alb" };
         const good = {
             instanceType: "m7i.xlarge",
             iamInstanceProfile: "sentry-prod-host-abc",

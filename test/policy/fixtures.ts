@@ -12,6 +12,8 @@ export interface FixtureOptions {
     webCidrs?: string[];
     sshCidrs?: string[];
     protect?: boolean;
+    /** The SentryTls tag (sentry:tls): production defaults to proxy, other stacks to none. */
+    tls?: string;
 }
 
 export function stackPlan(stack: string, o: FixtureOptions = {}): PolicyPlan {
@@ -77,7 +79,7 @@ export function stackPlan(stack: string, o: FixtureOptions = {}): PolicyPlan {
                 iamInstanceProfile: `${p}-host-abc`,
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                 rootBlockDevice: { volumeType: "gp3", volumeSize: 20, encrypted: true, deleteOnTermination: true },
-                tags: tags(`${p}-host`, { SentryProfile: o.profile ?? (env === "production" ? "feature-complete" : "errors-only") }),
+                tags: tags(`${p}-host`, { SentryProfile: o.profile ?? (env === "production" ? "feature-complete" : "errors-only"), SentryTls: o.tls ?? (env === "production" ? "proxy" : "none") }),
             },
             { protect },
         ),

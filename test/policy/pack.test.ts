@@ -79,9 +79,9 @@ describe("policy pack adapter", () => {
         }
     });
 
-    it("gives the settings schema to exactly the rules that use the settings: the web rule", () => {
-        expect(RULES.filter((r) => r.usesSettings).map((r) => r.name)).toEqual(["public-ingress-web-only"]);
-        expect(policies.filter((p) => p.configSchema !== undefined).map((p) => p.name)).toEqual(["public-ingress-web-only"]);
+    it("gives the settings schema to exactly the rules that use the settings: the web rule and production HTTPS", () => {
+        expect(RULES.filter((r) => r.usesSettings).map((r) => r.name)).toEqual(["public-ingress-web-only", "production-https"]);
+        expect(policies.filter((p) => p.configSchema !== undefined).map((p) => p.name)).toEqual(["public-ingress-web-only", "production-https"]);
     });
 
     it("parses stack and project from the URN", () => {

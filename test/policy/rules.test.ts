@@ -380,6 +380,81 @@ describe("rules", () => {
     });
 });
 
+describe("the front door (load balancer, HTTPS in production)", () => {
+    // prod behind a load balancer, as components/aws/frontDoor.ts builds it: the web port open
+    // to the load balancer's security group only, HTTPS with an allowed policy, HTTP redirecting.
+    const tagsOf = (name: string) => ({ Name: name, Project: "sentry", Stack: "prod", Environment: "production", ManagedBy: "pulumi" });
+    const res = (type: string, part: string, inputs: Record<string, unknown>): PolicyResource => ({
+        type,
+        name: `sentry-prod-${part}`,
+        inputs: { ...inputs, tags: tagsOf(`sentry-prod-${part}`) },
+        protect: false,
+        retainOnDelete: false,
+    });
+    const https = res("aws:lb/listener:Listener", "https", { port: 443, protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", defaultActions: [{ type: "forward", targetGroupArn: "tg" }] });
+    const http = res("aws:lb/listener:Listener", "http", { port: 80, protocol: "HTTP", defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] });
+    const alb = withExtra(
+        {
+            ...stackPlan("prod", { tls: "alb" }),
+            resources: stackPlan("prod", { tls: "alb" }).resources.filter((r) => !r.name.endsWith("-web-0")),
+        },
+        res("aws:lb/targetGroup:TargetGroup", "tg", { port: 9000, protocol: "HTTP", healthCheck: { path: "/_health/" } }),
+        res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "web-from-alb", { securityGroupId: "sg-123", ipProtocol: "tcp", fromPort: 9000, toPort: 9000, referencedSecurityGroupId: "sg-alb" }),
+        https,
+        http,
+    );
+
+    it("a plan shaped like the load balancer path has no violations", () => {
+        expect(formatViolations(checkPlan(alb))).toBe("");
+    });
+
+    pair("alb-https-tls-policy", alb, withResource(alb, "https", instanceInputs((i) => (i.sslPolicy = "ELBSecurityPolicy-2016-08"))), "sentry-prod-https", /ELBSecurityPolicy-2016-08 is not one of the allowed/);
+    it("alb-https-tls-policy: a listener without sslPolicy gets AWS's TLS 1.0 default, and fails", () => {
+        const plan = withResource(alb, "https", instanceInputs((i) => delete i.sslPolicy));
+        expect(broken(plan, "alb-https-tls-policy")[0].message).toMatch(/names no sslPolicy.*2016-08/);
+    });
+    it("alb-https-tls-policy: a TLS 1.2 policy with legacy ciphers (Ext1) fails", () => {
+        const plan = withResource(alb, "https", instanceInputs((i) => (i.sslPolicy = "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06")));
+        expect(broken(plan, "alb-https-tls-policy")).toHaveLength(1);
+    });
+
+    pair(
+        "alb-http-redirects-only",
+        alb,
+        withResource(alb, "http", instanceInputs((i) => (i.defaultActions = [{ type: "forward", targetGroupArn: "tg" }]))),
+        "sentry-prod-http",
+        /defaultActions\[0\] is "forward": an HTTP listener may only redirect to HTTPS/,
+    );
+    it("alb-http-redirects-only: a redirect that keeps http fails", () => {
+        const plan = withResource(alb, "http", instanceInputs((i) => (i.defaultActions = [{ type: "redirect", redirect: { protocol: "HTTP", port: "8080" } }])));
+        expect(broken(plan, "alb-http-redirects-only")[0].message).toMatch(/redirects to HTTP, not HTTPS/);
+    });
+
+    pair(
+        "web-port-behind-alb",
+        alb,
+        withExtra(alb, ...stackPlan("prod", { webCidrs: ["10.0.0.0/8"] }).resources.filter((r) => r.name.endsWith("-web-0"))),
+        "sentry-prod-web-0",
+        /10\.0\.0\.0\/8 may reach the web port 9000 .*around the load balancer/,
+    );
+    it("web-port-behind-alb: a rule opening every port (the web port among them) fails; without a load balancer nothing is judged", () => {
+        const all = res("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "all-0", { securityGroupId: "sg-123", ipProtocol: "-1", cidrIpv4: "10.1.0.0/16" });
+        expect(broken(withExtra(alb, all), "web-port-behind-alb").map((v) => v.resource)).toEqual(["sentry-prod-all-0"]);
+        expect(broken(prod, "web-port-behind-alb")).toEqual([]);
+    });
+
+    pair("production-https", alb, stackPlan("prod", { tls: "none" }), "sentry-prod-host", /SentryTls is "none": production is reached over plain HTTP/);
+    it("production-https: staging may run plain HTTP; a production stack listed in plainHttpStacks may too", () => {
+        expect(broken(staging, "production-https")).toEqual([]);
+        const plain = stackPlan("prod", { tls: "none" });
+        expect(checkPlan(plain, { settings: { plainHttpStacks: ["prod"] } }).filter((v) => v.rule === "production-https")).toEqual([]);
+    });
+    it("production-https: an untagged production instance fails", () => {
+        const plan = withResource(prod, "host", instanceInputs((i) => delete (i.tags as Record<string, string>).SentryTls));
+        expect(broken(plan, "production-https")[0].message).toMatch(/no SentryTls tag/);
+    });
+});
+
 describe("rule metadata", () => {
     it("every rule explains itself and justifies a non-mandatory level", () => {
         const names = new Set<string>();

@@ -6,7 +6,7 @@
 // passes, and the host steps carry the mirrors.
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { managedPolicyArn } from "../../components/aws/partition";
+import { managedPolicyArn, partitionOfRegion } from "../../components/aws/partition";
 import { blockingViolations, checkPlan } from "../../policy/rules";
 import { planStack } from "../../tools/planner";
 import { readStackFileAt } from "../../tools/stackFile";
@@ -17,6 +17,12 @@ const root = path.resolve(__dirname, "../..");
 const EXAMPLE = path.join(root, "examples", "Pulumi.cn-northwest-1.yaml");
 const example = (): Record<string, unknown> => ({ ...(readStackFileAt(EXAMPLE).config ?? {}) });
 const secrets = { "sentry:adminPassword": "china-test-password-0123" };
+/** The example moved to `region`: its imported certificate is imported there (ACM certificates are regional). */
+const inRegion = (config: Record<string, unknown>, region: string): Record<string, unknown> => ({
+    ...config,
+    "aws:region": region,
+    "sentry:certificateArn": String(config["sentry:certificateArn"]).replace(/^arn:[a-z-]+:acm:[a-z0-9-]+:/, `arn:${partitionOfRegion(region)}:acm:${region}:`),
+});
 
 const REGIONS: { region: string; partition: string }[] = [
     { region: "cn-northwest-1", partition: "aws-cn" },
@@ -33,7 +39,7 @@ describe("examples/Pulumi.cn-northwest-1.yaml", { timeout: 60_000 }, () => {
 
     for (const { region, partition } of REGIONS) {
         it(`plans in ${region}: only arn:${partition}:, the partition's image and principals, policies pass`, async () => {
-            const plan = await planStack("cnprod", { config: { ...example(), "aws:region": region }, secrets, allowPlaceholders: true });
+            const plan = await planStack("cnprod", { config: inRegion(example(), region), secrets, allowPlaceholders: true });
             const text = JSON.stringify(plan.resources);
             expect(text).not.toContain("arn:aws:");
             expect(new Set(text.match(/arn:[a-z-]+:/g))).toEqual(new Set([`arn:${partition}:`]));
@@ -65,7 +71,7 @@ describe("examples/Pulumi.cn-northwest-1.yaml", { timeout: 60_000 }, () => {
             ["cn-north-1", "m6i.xlarge"],
             ["eu-central-1", "m7i.xlarge"],
         ]) {
-            const plan = await planStack("cnprod", { config: { ...unset, "aws:region": region }, secrets, allowPlaceholders: true });
+            const plan = await planStack("cnprod", { config: inRegion(unset, region), secrets, allowPlaceholders: true });
             expect(byName(plan, "sentry-cnprod-host").inputs.instanceType, region).toBe(type);
         }
         const errorsOnly = await planStack("cnprod", { config: { ...unset, "sentry:profile": "errors-only", "sentry:dataVolumeSizeGb": 60, "sentry:swapSizeGb": 8, "sentry:redisMaxMemory": "1gb" }, secrets, allowPlaceholders: true });
@@ -87,7 +93,7 @@ describe("examples/Pulumi.cn-northwest-1.yaml", { timeout: 60_000 }, () => {
         const r = await runProcess(path.join(root, "node_modules", ".bin", "tsx"), ["tools/plan.ts", "--stack", "cnprod", "--stack-file", EXAMPLE, "--check-policies", "--allow-placeholders"], { cwd: root, timeoutMs: 120_000 });
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout + r.stderr).toContain("Policies: no mandatory violations in stack cnprod.");
-        expect(r.stdout).toContain("SENTRY_IMAGE_MIRRORS='docker.io=docker.m.daocloud.io ghcr.io=ghcr.m.daocloud.io registry.gitlab.com=gitlab.m.daocloud.io'");
+        expect(r.stdout).toContain('SENTRY_IMAGE_MIRRORS="docker.io=docker.m.daocloud.io ghcr.io=ghcr.m.daocloud.io registry.gitlab.com=gitlab.m.daocloud.io"');
         expect(r.stdout).not.toContain("arn:aws:");
     });
 });

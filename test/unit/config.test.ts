@@ -53,7 +53,7 @@ describe("config loader", () => {
     });
 
     it("makes prod a protected production stack by default", () => {
-        const c = parse({ ...valid, profile: "feature-complete", instanceType: "m7i.xlarge" }, undefined, "prod");
+        const c = parse({ ...valid, profile: "feature-complete", instanceType: "m7i.xlarge", domain: "sentry.acme-corp.io" }, undefined, "prod");
         expect(c.environment).toBe("production");
         expect(c.protect).toBe(true);
         expect(c.placement.kind === "aws" && c.placement.dataVolume.sizeGb).toBe(200);
@@ -173,8 +173,8 @@ describe("config loader: secrets", () => {
 
 describe("config loader: mistakes that used to surface only during pulumi up", () => {
     it.each([
-        ["behindTlsProxy with an http URL", { behindTlsProxy: true, publicUrl: "http://sentry.acme-corp.io" }, "sentry:publicUrl = http://sentry.acme-corp.io: behindTlsProxy is true", "pulumi config set sentry:publicUrl https://"],
-        ["behindTlsProxy without a URL", { behindTlsProxy: true }, "sentry:publicUrl = (unset: http://<Elastic IP>:<webPort>): behindTlsProxy is true", "sentry:behindTlsProxy false"],
+        ["behindTlsProxy with an http URL", { behindTlsProxy: true, publicUrl: "http://sentry.acme-corp.io" }, "sentry:publicUrl = http://sentry.acme-corp.io: a TLS proxy is in front (sentry:tls proxy or behindTlsProxy)", "pulumi config set sentry:publicUrl https://"],
+        ["behindTlsProxy without a URL", { behindTlsProxy: true }, "sentry:publicUrl = (unset: http://<Elastic IP>:<webPort>): a TLS proxy is in front", "pulumi config set sentry:tls none"],
         ["a swap file the data volume cannot hold", { dataVolumeSizeGb: 60, swapSizeGb: 50 }, "sentry:swapSizeGb = 50: leaves 10 GB of the 60 GB data volume for Sentry, which needs at least 20 GB", "pulumi config set sentry:swapSizeGb 40"],
         ["a swap file leaving less than 20 GB", { dataVolumeSizeGb: 30, swapSizeGb: 16 }, "sentry:swapSizeGb = 16: leaves 14 GB", "sentry:dataVolumeSizeGb 36"],
         ["a Redis cap above the host's memory", { redisMaxMemory: "12gb" }, "sentry:redisMaxMemory = 12gb: 12gb is more than half of c7i.xlarge's 8 GiB", "pulumi config set sentry:redisMaxMemory 4gb"],
@@ -248,11 +248,12 @@ describe("config loader: the environment of a stack", () => {
         ["staging-eu", "staging"],
         ["team-b", "staging"],
     ])("defaults the stack %s to %s", (stack, environment) => {
-        expect(parse(valid, undefined, stack).environment).toBe(environment);
+        // Production needs HTTPS, so a domain (README "HTTPS and mail").
+        expect(parse({ ...valid, domain: "sentry.acme-corp.io" }, undefined, stack).environment).toBe(environment);
     });
 
     it("lets any stack but prod declare its environment", () => {
         expect(parse({ ...valid, environment: "trial", expiresAt: "2026-12-01T00:00:00Z" }, undefined, "demo").environment).toBe("trial");
-        expect(parse({ ...valid, environment: "production" }, undefined, "prod-eu").protect).toBe(true);
+        expect(parse({ ...valid, environment: "production", domain: "sentry.acme-corp.io" }, undefined, "prod-eu").protect).toBe(true);
     });
 });

@@ -16,7 +16,8 @@ const REGIONS = [
 
 function planIn(region: string) {
     return planStack("prod", {
-        config: { ...readStackConfig("prod"), "aws:region": region },
+        // In China the template's load balancer needs the ICP filing, and SES is not offered there.
+        config: { ...readStackConfig("prod"), "aws:region": region, ...(region.startsWith("cn-") ? { "sentry:icpFiled": true, "sentry:mail": "none" } : {}) },
         secrets: { "sentry:adminPassword": "partition-test-password-0123" },
         // The committed template's documentation addresses are not what this test is about.
         allowPlaceholders: true,
@@ -62,7 +63,7 @@ describe("partition facts", () => {
 describe("what AWS China does differently", () => {
     const china = (overrides: Record<string, unknown>) =>
         planStack("prod", {
-            config: { ...readStackConfig("prod"), "aws:region": "cn-northwest-1", ...overrides },
+            config: { ...readStackConfig("prod"), "aws:region": "cn-northwest-1", "sentry:mail": "none", ...overrides },
             secrets: { "sentry:adminPassword": "partition-test-password-0123" },
             allowPlaceholders: true,
         });
@@ -74,10 +75,11 @@ describe("what AWS China does differently", () => {
     });
 
     it("plans port 8080 once sentry:icpFiled is true, and 8080 anywhere outside China", async () => {
-        const filed = await china({ "sentry:webPort": 8080, "sentry:icpFiled": true });
+        // Behind a proxy of your own, so the host's web port is what faces the internet.
+        const filed = await china({ "sentry:webPort": 8080, "sentry:icpFiled": true, "sentry:tls": "proxy" });
         expect(filed.resources.find((r) => r.name === "sentry-prod-web-0")?.inputs.fromPort).toBe(8080);
         const frankfurt = await planStack("prod", {
-            config: { ...readStackConfig("prod"), "sentry:webPort": 8080 },
+            config: { ...readStackConfig("prod"), "sentry:webPort": 8080, "sentry:tls": "proxy" },
             secrets: { "sentry:adminPassword": "partition-test-password-0123" },
             allowPlaceholders: true,
         });

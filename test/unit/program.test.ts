@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { STEPS } from "../../components/host/provisioner";
 import { Plan, planStack, readStackConfig } from "../../tools/planner";
-import { byName } from "./helpers";
+import { byName, frontDoorInventory } from "./helpers";
 
 const PASSWORD = "Tr0ub4dor&3-is-not-a-password";
 
@@ -74,9 +74,11 @@ describe("staging and prod stacks", () => {
 
     it("prod protects the instance, data volume and address, and keeps the volume on delete", async () => {
         const plan = await planStack("prod", withPassword("prod"));
-        expect(inventory(plan)).toEqual(awsInventory("prod"));
+        // The template's front door: a load balancer with a certificate, records in the zone, SES.
+        const front = frontDoorInventory("sentry-prod", { tls: "alb", zone: true, ses: { verify: 1 } });
+        expect(inventory(plan)).toEqual([...awsInventory("prod").filter((r) => !r.endsWith("-web-0")), ...front.add].sort());
         const protectedNames = plan.resources.filter((r) => r.protect).map((r) => r.name).sort();
-        expect(protectedNames).toEqual(["sentry-prod-data", "sentry-prod-eip", "sentry-prod-host"]);
+        expect(protectedNames).toEqual(["sentry-prod-alb", "sentry-prod-data", "sentry-prod-eip", "sentry-prod-host"]);
         expect(plan.resources.filter((r) => r.retainOnDelete).map((r) => r.name)).toEqual(["sentry-prod-data"]);
         expect(byName(plan, "sentry-prod-host").inputs).toMatchObject({ instanceType: "m7i.xlarge", disableApiTermination: true, tags: { SentryProfile: "feature-complete" } });
         expect(byName(plan, "sentry-prod-data").inputs).toMatchObject({ size: 200 });

@@ -23,9 +23,10 @@ describe("the plain plan", () => {
         expect(sg.rules.map((r) => `${r.direction} ${r.protocol} ${r.ports} ${r.peer}`)).toEqual([
             "egress all protocols all ports 0.0.0.0/0",
             "ingress tcp port 22 198.51.100.7/32",
-            "ingress tcp port 9000 198.51.100.0/24",
+            "ingress tcp port 9000 security group sentry-prod-alb-sg",
         ]);
-        expect(text).toContain('ingress tcp port 9000 from 198.51.100.0/24  "Sentry web and ingest"  (sentry-prod-web-0)');
+        expect(text).toContain('ingress tcp port 443 from 198.51.100.0/24  "HTTPS to Sentry"  (sentry-prod-alb-https-0)');
+        expect(text).toContain('ingress tcp port 9000 from security group sentry-prod-alb-sg  "Sentry web from the load balancer only"  (sentry-prod-web-from-alb)');
         expect(text).toContain("no rules: allows no traffic in or out (the VPC's default group, locked down)");
 
         const host = review.iamRoles.find((r) => r.name === "sentry-prod-role")!;
