@@ -21,3 +21,6 @@ export const sshPrivateKey = outputs.sshPrivateKey;
 export const profile = outputs.profile;
 export const sentryVersion = outputs.sentryVersion;
 export const environment = outputs.environment;
+export const projectDsns = outputs.projectDsns;
+export const edgeRelayUrl = outputs.edgeRelayUrl;
+export const edgeRelayDsns = outputs.edgeRelayDsns;

@@ -6,7 +6,7 @@ import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
-import { SentryProvisioner, SentrySettings } from "../host/provisioner";
+import { ApiTokenRequest, SentryProvisioner, SentrySettings } from "../host/provisioner";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
 import { childName, resourceTags, StackIdentity } from "../tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
@@ -37,6 +37,8 @@ export interface SentryHostArgs {
     sentry: SentrySettings;
     adminPassword: pulumi.Input<string>;
     deployedVersion?: pulumi.Input<string | undefined>;
+    /** Passed to the provisioner: an API token for sentry:projects (SentryProvisionerArgs.apiToken). */
+    apiToken?: ApiTokenRequest;
 }
 
 function validateSentryHostArgs(args: SentryHostArgs): string[] {
@@ -305,6 +307,7 @@ export class SentryHost extends pulumi.ComponentResource {
                 deployedVersion: args.deployedVersion,
                 hostId: instance.id,
                 dependsOn: [eipAssociation, attachment],
+                apiToken: args.apiToken,
             },
             parent,
         );
