@@ -166,7 +166,8 @@ function humanText(plan: Plan, notes: readonly string[]): string {
 }
 
 function jsonText(plan: Plan, notes: readonly string[]): string {
-    return JSON.stringify({ stack: plan.stack, resources: plan.resources.map(({ parent: _p, ...r }) => r), notes }, null, 2) + "\n";
+    // The documented shape: the planner's provider and secretOutputs fields are for tests.
+    return JSON.stringify({ stack: plan.stack, resources: plan.resources.map(({ parent: _p, provider: _v, secretOutputs: _s, ...r }) => r), notes }, null, 2) + "\n";
 }
 
 async function main(argv: string[]): Promise<number> {
