@@ -1,7 +1,7 @@
 // The edge Relay: its rendered config.yml checked against the key paths and types of Relay's
 // own Config structs (test/fixtures/relay-config-keys.json, a hand extraction from
-// relay-config/src/config.rs: Rust is not here to build Relay and load the file with its own
-// loader), and the @pulumi/docker resources a stack's sentry:edgeRelay yields under mocks
+// relay-config/src/config.rs: rustc is here but no crate registry, so Relay cannot be built to
+// load the file with its own loader), and the @pulumi/docker resources a stack's sentry:edgeRelay yields under mocks
 // (the Docker provider binary and the Relay image cannot be had here).
 import * as fs from "node:fs";
 import * as path from "node:path";
