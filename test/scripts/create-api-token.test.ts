@@ -115,10 +115,15 @@ describe("create-api-token.sh", () => {
         expect(code).toContain("is_superuser=True");
         const python = spawnSync("python3", ["--version"]);
         if (python.status === 0) {
-            const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "api-token-py-")), "snippet.py");
-            fs.writeFileSync(file, code);
-            const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
-            expect(compiled.status, compiled.stderr).toBe(0);
+            // As written, and as `sentry exec -c` runs it (src/sentry/runner/commands/exec.py
+            // re-indents the body into a try block under its own header).
+            const wrapped = `from sentry.runner import configure; configure()\ntry:\n    ${code.replace(/\n/g, "\n    ")}\nexcept Exception:\n    raise\n`;
+            for (const text of [code, wrapped]) {
+                const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "api-token-py-")), "snippet.py");
+                fs.writeFileSync(file, text);
+                const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
+                expect(compiled.status, compiled.stderr).toBe(0);
+            }
         }
     });
 
