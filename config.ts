@@ -8,7 +8,8 @@ import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 import { partitionOfRegion } from "./components/aws/partition";
 import { SentrySettings, TlsMode } from "./components/host/provisioner";
-import { KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem } from "./components/sizing";
+import { ingestCapacityPerMinute, KNOWN_INSTANCE_TYPES, PLANNED_EVENTS_PER_MINUTE_PER_VCPU, profileMinVcpus, redisMaxMemoryProblem } from "./components/sizing";
+import { ProjectSpec, ResolvedProject, resolveRateLimits } from "./components/sentryApi/limits";
 import { Environment, environmentProblem, PROJECT } from "./components/tags";
 import { cidrContains, cidrProblem, cidrsOverlap, gp3PerformanceProblem, internetExposures, isInZone, MIN_DATA_VOLUME_GB } from "./components/validation";
 import { DEFAULT_VALIDATION_TIMEOUT, FrontDoorSpec, HostedZoneRef, sesSmtpEndpoint, SesSpec } from "./components/aws/frontDoorSpec";
@@ -25,6 +26,7 @@ import {
     Setting,
     SETTING_KEYS,
     SettingKey,
+    SENTRY_PROVIDER_KEYS,
     SETTINGS,
     SettingValue,
 } from "./settings";
@@ -75,6 +77,25 @@ export interface ExistingPlacement {
     sshPublicKeys: string[];
 }
 
+/** sentry:projects and what Sentry's API needs for them; `projects` empty: no API use at all. */
+export interface SentryApiSettings {
+    organization: string;
+    projects: ResolvedProject[];
+    apiTokenRotation: number;
+    /** The events per minute the default limits share, and where the figure comes from. */
+    capacityPerMinute: number;
+    capacitySource: string;
+}
+
+/** sentry:edgeRelay. */
+export interface EdgeRelaySettings {
+    dockerHost: string;
+    address: string;
+    port: number;
+    spoolMaxDiskMb: number;
+    memoryLimitMb: number;
+}
+
 export interface StackConfig {
     project: string;
     stack: string;
@@ -88,6 +109,8 @@ export interface StackConfig {
     /** sentry:smtpPassword (mail smtp with a username); with mail ses the AWS side makes its own. */
     smtpPassword?: pulumi.Output<string>;
     placement: AwsPlacement | ExistingPlacement;
+    sentryApi: SentryApiSettings;
+    edgeRelay?: EdgeRelaySettings;
 }
 
 /** Where raw values come from: the engine's config, the offline plan's stack file, a test's map. */
@@ -331,6 +354,11 @@ class Reader {
                 continue;
             }
             const name = key.slice(prefix.length);
+            const provider = SENTRY_PROVIDER_KEYS[name];
+            if (provider !== undefined) {
+                this.fail(key, this.source.isSecret(key) ? "[secret]" : this.source.values[key], provider.why, provider.fix);
+                continue;
+            }
             const near = closestName(name, SETTING_KEYS);
             const secret = this.source.isSecret(key);
             const value = this.source.values[key];
@@ -425,10 +453,67 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     const placement = r.get("placement") === "existing" ? parseExistingPlacement(r, sshPublicKeys) : parseAwsPlacement(r, source, sentry, sshPublicKeys);
     const smtpPassword = parseFrontDoor(r, sentry, placement, environment);
 
+    const sentryApi = readSentryApi(r, sentry.eventsPerMinuteLimit, placement);
+    const edgeRelay = r.get("edgeRelay");
+
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
     }
-    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, smtpPassword, placement, notices: r.notices };
+    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, smtpPassword, placement, notices: r.notices, sentryApi, edgeRelay };
+}
+
+/**
+ * sentry:projects, read here rather than by Reader.get so that a problem deep in the list is
+ * named by its path (sentry:projects[1].rateLimit.window), then the keys' limits resolved
+ * against the install's capacity (components/sentryApi/limits.ts).
+ */
+function readSentryApi(r: Reader, eventsPerMinuteLimit: number, placement: AwsPlacement | ExistingPlacement): SentryApiSettings {
+    const organization = r.get("organization")!;
+    const apiTokenRotation = r.get("apiTokenRotation")!;
+    const vcpus = placement.kind === "aws" ? (KNOWN_INSTANCE_TYPES[placement.instanceType]?.vcpus ?? profileMinVcpus(r.ctx.profile)) : profileMinVcpus(r.ctx.profile);
+    const capacityPerMinute = ingestCapacityPerMinute(eventsPerMinuteLimit, vcpus);
+    const capacitySource =
+        eventsPerMinuteLimit > 0
+            ? "sentry:eventsPerMinuteLimit"
+            : `the planning figure for a ${vcpus} vCPU host (${PLANNED_EVENTS_PER_MINUTE_PER_VCPU} per vCPU; set sentry:eventsPerMinuteLimit to choose it)`;
+    const settings = { organization, apiTokenRotation, capacityPerMinute, capacitySource, projects: [] as ResolvedProject[] };
+    const raw = r.raw("projects");
+    if (raw === undefined) {
+        return settings;
+    }
+    let decoded: unknown;
+    try {
+        decoded = JSON.parse(raw);
+    } catch {
+        decoded = undefined;
+    }
+    if (!Array.isArray(decoded)) {
+        r.fail("projects", raw, "must be a list of {name, team, platform, rateLimit} objects", fixOf("projects", r.ctx));
+        return settings;
+    }
+    const parsed = SETTINGS.projects.schema.safeParse(decoded);
+    if (!parsed.success) {
+        const fields = ["name", "team", "platform", "rateLimit"];
+        for (const issue of parsed.error.issues) {
+            const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+            const value = issue.path.reduce<unknown>((v, p) => (v as Record<PropertyKey, unknown> | undefined)?.[p as PropertyKey], decoded);
+            if (issue.code === "unrecognized_keys") {
+                for (const field of issue.keys) {
+                    const known = issue.path.length > 1 ? ["count", "window"] : fields;
+                    const near = closestName(field, known);
+                    r.fail(`projects${where}.${field}`, (value as Record<string, unknown>)[field], `has no field ${field}`, near ? `rename it to ${near}` : `remove it; the fields are ${known.join(", ")}`);
+                }
+                continue;
+            }
+            r.fail(`projects${where}`, value ?? "(unset)", value === undefined ? "is required" : issue.message, fixOf("projects", r.ctx));
+        }
+        return settings;
+    }
+    const resolved = resolveRateLimits(parsed.data as ProjectSpec[], capacityPerMinute, capacitySource);
+    for (const p of resolved.problems) {
+        r.fail(`projects${p.path}`, p.value, p.why, p.fix);
+    }
+    return { ...settings, projects: resolved.projects };
 }
 
 function parseExistingPlacement(r: Reader, sshPublicKeys: string[]): ExistingPlacement {

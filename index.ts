@@ -25,3 +25,6 @@ export const environment = outputs.environment;
 export const dnsRecords = outputs.dnsRecords;
 export const loadBalancerDnsName = outputs.loadBalancerDnsName;
 export const mail = outputs.mail;
+export const projectDsns = outputs.projectDsns;
+export const edgeRelayUrl = outputs.edgeRelayUrl;
+export const edgeRelayDsns = outputs.edgeRelayDsns;

@@ -4,8 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./config";
 import { SentryHost } from "./components/aws/sentryHost";
 import { DnsRecord } from "./components/aws/frontDoor";
-import { SentryProvisioner } from "./components/host/provisioner";
+import { ApiTokenRequest, SentryProvisioner } from "./components/host/provisioner";
 import { StackIdentity } from "./components/tags";
+import { API_TOKEN_SCOPES, SentryProjects } from "./components/sentryApi/projects";
+import { EdgeRelay } from "./components/edge/edgeRelay";
 
 export interface StackOutputs {
     sentryUrl: pulumi.Output<string>;
@@ -24,6 +26,11 @@ export interface StackOutputs {
     loadBalancerDnsName?: pulumi.Output<string>;
     /** The SMTP settings the host receives (the password only as "[secret]": it travels on stdin). */
     mail?: pulumi.Output<MailOutput>;
+    /** sentry:projects: project name -> DSN (a secret map); unset without projects. */
+    projectDsns?: pulumi.Output<Record<string, string>>;
+    /** sentry:edgeRelay: the origin applications send to, and the same DSNs on it (secret). */
+    edgeRelayUrl?: string;
+    edgeRelayDsns?: pulumi.Output<Record<string, string>>;
 }
 
 export interface MailOutput {
@@ -50,6 +57,35 @@ function mailOutput(config: StackConfig, username: pulumi.Input<string | undefin
         ...(u ?? m.username ? { username: u ?? m.username } : {}),
         ...(hasPassword ? { password: "[secret]" as const } : {}),
     }));
+}
+
+
+/** The API token step is asked for only when the stack declares projects. */
+function apiTokenRequest(config: StackConfig): ApiTokenRequest | undefined {
+    return config.sentryApi.projects.length > 0 ? { name: "pulumi-sentry-api", scopes: API_TOKEN_SCOPES, rotation: config.sentryApi.apiTokenRotation } : undefined;
+}
+
+/**
+ * What surviving an error flood adds to a stack once Sentry is healthy: its projects, keys
+ * and limits through Sentry's API, and the edge Relay next to the applications.
+ */
+function floodDefences(config: StackConfig, name: string, provisioner: SentryProvisioner): Pick<StackOutputs, "projectDsns" | "edgeRelayUrl" | "edgeRelayDsns"> {
+    let projectDsns: pulumi.Output<Record<string, string>> | undefined;
+    if (config.sentryApi.projects.length > 0 && provisioner.apiToken && provisioner.apiTokenStep) {
+        const api = new SentryProjects(`${name}-projects`, {
+            url: provisioner.url,
+            token: provisioner.apiToken,
+            organization: config.sentryApi.organization,
+            projects: config.sentryApi.projects,
+            dependsOn: [provisioner.apiTokenStep],
+        });
+        projectDsns = api.dsns;
+    }
+    if (config.edgeRelay === undefined) {
+        return { projectDsns };
+    }
+    const edge = new EdgeRelay(`${name}-edge`, { ...config.edgeRelay, sentryVersion: config.sentry.version, upstream: provisioner.url, dsns: projectDsns });
+    return { projectDsns, edgeRelayUrl: edge.origin, edgeRelayDsns: edge.dsns };
 }
 
 /**
@@ -80,9 +116,11 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             smtpPassword: config.smtpPassword,
             sshPublicKeys: p.sshPublicKeys,
             deployedVersion: previous,
+            apiToken: apiTokenRequest(config),
         });
         return {
             ...common,
+            ...floodDefences(config, name, provisioner),
             sentryUrl: provisioner.url,
             publicIp: pulumi.output(p.address),
             sshCommand: pulumi.output(`ssh -p ${p.port} ${p.user}@${p.address}`),
@@ -112,10 +150,12 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             frontDoor: a.frontDoor,
             ses: a.ses,
             smtpPassword: config.smtpPassword,
+            apiToken: apiTokenRequest(config),
         },
     );
     return {
         ...common,
+        ...floodDefences(config, name, host.provisioner),
         sentryUrl: host.url,
         publicIp: host.publicIp,
         instanceId: host.instanceId,

@@ -30,6 +30,7 @@ import {
     sshPublicKeyProblem,
 } from "./components/validation";
 import { versionPolicyProblem } from "./components/versions";
+import { platformProblem, RATE_WINDOWS, RateWindow, slugProblem } from "./components/sentryApi/limits";
 
 const DEFAULT_SENTRY_VERSION = "26.8.0";
 export const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
@@ -506,12 +507,73 @@ export const SETTINGS = {
         fix: "pulumi config set --secret sentry:existingHostPrivateKey < ~/.ssh/id_ed25519",
         description: "SSH private key for existingHost.user",
     }),
+    // --- Projects, keys and limits as code; the edge Relay (issue 12) ---
+    organization: setting({
+        schema: z.string().superRefine(check(slugProblem)),
+        default: "sentry",
+        description: "slug of the organization `projects` are made in (self-hosted's installer creates `sentry`)",
+    }),
+    projects: setting({
+        schema: z.array(
+            z
+                .object({
+                    name: z.string().superRefine(check(slugProblem)),
+                    team: z.string().superRefine(check(slugProblem)),
+                    platform: z.string().superRefine(check(platformProblem)),
+                    rateLimit: z
+                        .object({ count: int(1, 100_000_000), window: z.enum(RATE_WINDOWS as [RateWindow, ...RateWindow[]]) })
+                        .strict()
+                        .optional(),
+                })
+                .strict(),
+        ),
+        default: [],
+        fix: 'list {name, team, platform, rateLimit: {count, window: minute|hour}} entries, e.g. sentry:projects: [{"name": "checkout-api", "team": "backend", "platform": "node", "rateLimit": {"count": 600, "window": "minute"}}]',
+        description:
+            "teams, projects and one rate-limited DSN key each, made through Sentry's API once it is healthy; unset `rateLimit`: a fair share (see [Surviving an error flood](#surviving-an-error-flood)); DSNs are the secret output `projectDsns`",
+    }),
+    apiTokenRotation: setting({
+        schema: int(0, 1_000_000),
+        default: 0,
+        description: "with `projects`: raise it by one to replace the API token the program made on the host for Sentry's API",
+    }),
+    edgeRelay: setting({
+        schema: z
+            .object({
+                dockerHost: pattern(/^(unix:\/\/\/|ssh:\/\/|tcp:\/\/)\S+$/, "must be a Docker host: unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376"),
+                address: pattern(/^[A-Za-z0-9.:-]+$/, "must be the host name or address applications reach the edge Relay at"),
+                port: int(1024, 65535).default(3000),
+                spoolMaxDiskMb: int(0, 1_000_000).default(500),
+                memoryLimitMb: int(128, 1_000_000).default(512),
+            })
+            .strict(),
+        fix: (_c, field = "dockerHost") =>
+            `pulumi config set --path sentry:edgeRelay.${field} ${{ dockerHost: "ssh://deploy@app-host.internal", address: "app-host.internal", port: "3000", spoolMaxDiskMb: "500", memoryLimitMb: "512" }[field] ?? "<value>"}`,
+        description:
+            "`{dockerHost, address, port (3000), spoolMaxDiskMb (500), memoryLimitMb (512)}`: run a [Relay next to the applications](#the-edge-relay) that buffers boundedly and drops when full; its DSNs are the secret output `edgeRelayDsns`",
+    }),
 } satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;
 export type SettingValue<K extends SettingKey> = z.output<(typeof SETTINGS)[K]["schema"]>;
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/**
+ * Keys of @pulumiverse/sentry's default provider, which reads `sentry:*` like this program.
+ * The program never uses that default provider (components/sentryApi/projects.ts passes an
+ * explicit one its token and URL), so these keys would be ignored: the loader says why.
+ */
+export const SENTRY_PROVIDER_KEYS: Record<string, { why: string; fix: string }> = {
+    token: {
+        why: "is the setting of @pulumiverse/sentry's default provider, which shares this program's `sentry:` namespace; this program never uses that provider: for sentry:projects it makes an API token on the host itself and hands it to an explicit provider",
+        fix: "pulumi config rm sentry:token (to replace the program's token: raise sentry:apiTokenRotation)",
+    },
+    baseUrl: {
+        why: "is the setting of @pulumiverse/sentry's default provider, which shares this program's `sentry:` namespace; this program points its own provider at sentry:publicUrl (or the host's address)",
+        fix: "pulumi config rm sentry:baseUrl (set sentry:publicUrl if users reach Sentry at another origin)",
+    },
+};
 
 /** `sentry:<key>`. */
 export const fullKey = (k: string): string => `${PROJECT}:${k}`;

@@ -100,3 +100,26 @@ export function redisMaxMemoryProblem(redisMaxMemory: string, instanceType: stri
     }
     return `${redisMaxMemory} is more than half of ${instanceType}'s ${facts.memoryMiB / 1024} GiB of memory; the rest of Sentry (Kafka, ClickHouse, Postgres, the workers) needs the other half`;
 }
+
+/**
+ * A PLANNING FIGURE, not a measurement: error events per minute one vCPU of a self-hosted
+ * host is assumed to ingest when the install sets no global limit (`system.rate-limit` 0).
+ * Upstream publishes no throughput figure; this one is deliberately low (a 4 vCPU host:
+ * 4000/min, about 67 per second, below what the ingest consumers and ClickHouse keep up with
+ * on such a host) so that the per-key limits derived from it err towards protecting Sentry.
+ * Set `sentry:eventsPerMinuteLimit` and the derived limits follow that figure instead.
+ */
+export const PLANNED_EVENTS_PER_MINUTE_PER_VCPU = 1000;
+
+/** The vCPUs a profile's smallest host has: what a host of unknown size (your own server) is assumed to have. */
+export function profileMinVcpus(profile: SentryProfile): number {
+    return PROFILE_REQUIREMENTS[profile].minVcpus;
+}
+
+/**
+ * Events per minute the install can take: the global limit when one is set (above it Relay
+ * answers 429 anyway), else the planning figure for the host's vCPUs.
+ */
+export function ingestCapacityPerMinute(eventsPerMinuteLimit: number, vcpus: number): number {
+    return eventsPerMinuteLimit > 0 ? eventsPerMinuteLimit : vcpus * PLANNED_EVENTS_PER_MINUTE_PER_VCPU;
+}

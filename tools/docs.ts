@@ -27,7 +27,8 @@ function typeText(s: Setting): string {
         return json.enum.map(code).join(", ");
     }
     const range = json.minimum !== undefined && json.maximum !== undefined && json.maximum < Number.MAX_SAFE_INTEGER ? ` ${json.minimum}-${json.maximum}` : "";
-    const base = { integer: `integer${range}`, boolean: "boolean", array: "list of strings", object: "object" }[json.type ?? ""] ?? "string";
+    const array = json.items?.type === "object" ? "list of objects" : "list of strings";
+    const base = { integer: `integer${range}`, boolean: "boolean", array, object: "object" }[json.type ?? ""] ?? "string";
     return s.rangeText ? `${base} ${s.rangeText}` : base;
 }
 

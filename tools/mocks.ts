@@ -83,6 +83,9 @@ export class AwsMocks implements pulumi.runtime.Mocks {
      */
     readonly placeholders: Record<string, string> = {};
 
+    /** Sentry API providers' base URLs by provider id, so a mock key's DSN names its own Sentry. */
+    private readonly sentryBaseUrls = new Map<string, string>();
+
     constructor(private readonly options: MockOptions) {}
 
     private fabricated(state: Record<string, unknown>, inputs: Record<string, unknown>, name: string, id: string): void {
@@ -130,9 +133,38 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 state.privateKeyPem = pulumi.secret(`mock-pem-${hex(seed, 32)}`);
                 break;
             case "command:remote:Command":
-                state.stdout = "";
+                // STAND-IN: the api-token step prints a user auth token on the host; here a
+                // deterministic fake of the same form.
+                state.stdout = args.name.endsWith("-create-api-token") ? `sntryu_${hex(seed, 64)}\n` : "";
                 state.stderr = "";
                 break;
+            case "docker:index/remoteImage:RemoteImage":
+                state.imageId = `sha256:${hex(seed, 64)}`;
+                state.repoDigest = `${String(args.inputs.name).split(":")[0]}@sha256:${hex(`${seed}:digest`, 64)}`;
+                break;
+            case "pulumi:providers:sentry":
+                this.sentryBaseUrls.set(id, String(args.inputs.baseUrl ?? "https://sentry.io/api/"));
+                break;
+            case "sentry:index/sentryProject:SentryProject":
+                state.projectId = String(parseInt(hex(seed, 6), 16) % 100000);
+                state.internalId = state.projectId;
+                break;
+            case "sentry:index/sentryKey:SentryKey": {
+                // As Sentry answers: the key's public part and the project's numeric id on the
+                // origin of the Sentry the key's provider talks to.
+                const providerId = (args.provider ?? "").split("::").pop() ?? "";
+                const origin = new URL(this.sentryBaseUrls.get(providerId) ?? "https://sentry.io/api/").origin;
+                const projectId = parseInt(hex(`sentry:index/sentryProject:SentryProject:${String(args.name).replace("-key-", "-project-")}`, 6), 16) % 100000;
+                state.public = hex(`${seed}:public`, 32);
+                state.secret = hex(`${seed}:secret`, 32);
+                state.projectId = projectId;
+                state.dsnPublic = `${origin.replace("://", `://${state.public}@`)}/${projectId}`;
+                state.dsnSecret = `${origin.replace("://", `://${state.public}:${state.secret}@`)}/${projectId}`;
+                state.dsnCsp = `${origin}/api/${projectId}/csp-report/?sentry_key=${state.public}`;
+                state.rateLimitCount = args.inputs.rateLimitCount ?? 0;
+                state.rateLimitWindow = args.inputs.rateLimitWindow ?? 0;
+                break;
+            }
             case "pulumi:pulumi:StackReference":
                 state.outputs = this.options.previousOutputs ?? {};
                 break;

@@ -173,7 +173,7 @@ function jsonText(plan: Plan, notes: readonly string[], x: Extras): string {
             {
                 stack: plan.stack,
                 region: plan.region,
-                resources: plan.resources.map(({ parent: _p, ...r }) => r),
+                resources: plan.resources.map(({ parent: _p, provider: _v, secretOutputs: _s, ...r }) => r),
                 creationOrder: x.review.resources.map((r) => r.name),
                 placeholders: plan.placeholders ?? {},
                 securityGroups,

@@ -18,6 +18,10 @@ export interface PlanResource {
     parent?: string;
     /** Inputs a later update leaves alone (the resource option); only present when set. */
     ignoreChanges?: string[];
+    /** An explicit provider's name (resources on a default provider have none). */
+    provider?: string;
+    /** additionalSecretOutputs, when the resource asks for any. */
+    secretOutputs?: string[];
 }
 
 export interface Plan {
@@ -96,6 +100,8 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getDependenciesList(): string[];
     getIgnorechangesList?(): string[];
+    getProvider(): string;
+    getAdditionalsecretoutputsList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -164,7 +170,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
         // Give rejected applies a turn to surface.
         await new Promise((r) => setImmediate(r));
         if (failures.length === 0) {
-            outputs = await resolveOutputs({ ...result });
+            outputs = await resolveOutputs({ ...result }, options.revealSecrets);
         }
     } finally {
         process.off("unhandledRejection", onRejection);
@@ -184,12 +190,21 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
         dependsOn: [...new Set(req.getDependenciesList().map((u) => nameOf.get(u) ?? u))].sort(),
         ...(req.getParent() ? { parent: nameOf.get(req.getParent()) ?? req.getParent() } : {}),
         ...((req.getIgnorechangesList?.() ?? []).length > 0 ? { ignoreChanges: [...(req.getIgnorechangesList?.() ?? [])] } : {}),
+        ...explicitProvider(req.getProvider(), nameOf),
+        ...(req.getAdditionalsecretoutputsList().length > 0 ? { secretOutputs: [...req.getAdditionalsecretoutputsList()].sort() } : {}),
     }));
     resources.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
     return { stack, resources, outputs, placeholders: { ...mocks.placeholders }, region };
 }
 
-async function resolveOutputs(result: Record<string, unknown>): Promise<Record<string, unknown>> {
+/** The name of an explicit provider from a provider reference ("<urn>::<id>"); none for a default provider. */
+function explicitProvider(ref: string, nameOf: Map<string, string>): { provider?: string } {
+    const urn = ref.slice(0, ref.lastIndexOf("::"));
+    const name = nameOf.get(urn) ?? urn.slice(urn.lastIndexOf("::") + 2);
+    return ref === "" || name.startsWith("default") ? {} : { provider: name };
+}
+
+async function resolveOutputs(result: Record<string, unknown>, reveal = false): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(result)) {
         if (v === undefined) {
@@ -198,7 +213,7 @@ async function resolveOutputs(result: Record<string, unknown>): Promise<Record<s
         if (pulumi.Output.isInstance(v)) {
             // promise() rejects when the program failed (a sizing or upgrade-path error inside an apply).
             const value = await (v as unknown as { promise(): Promise<unknown> }).promise();
-            out[k] = (await pulumi.isSecret(v)) ? SECRET_PLACEHOLDER : value;
+            out[k] = (await pulumi.isSecret(v)) ? (reveal ? { [SECRET_PLACEHOLDER]: value } : SECRET_PLACEHOLDER) : value;
         } else {
             out[k] = v;
         }

@@ -9,7 +9,7 @@ import { createFrontDoor, DnsRecord, hostedZoneId } from "./frontDoor";
 import { FrontDoorSpec, SesSpec } from "./frontDoorSpec";
 import { createSesMail } from "./mail";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
-import { SentryProvisioner, SentryProvisionerArgs, SentrySettings } from "../host/provisioner";
+import { ApiTokenRequest, SentryProvisioner, SentryProvisionerArgs, SentrySettings } from "../host/provisioner";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
 import { childName, resourceTags, StackIdentity } from "../tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
@@ -46,6 +46,8 @@ export interface SentryHostArgs {
     ses?: SesSpec;
     /** The SMTP password of sentry:mail smtp (a secret). */
     smtpPassword?: pulumi.Input<string>;
+    /** Passed to the provisioner: an API token for sentry:projects (SentryProvisionerArgs.apiToken). */
+    apiToken?: ApiTokenRequest;
 }
 
 function validateSentryHostArgs(args: SentryHostArgs): string[] {
@@ -360,6 +362,7 @@ export class SentryHost extends pulumi.ComponentResource {
             deployedVersion: args.deployedVersion,
             hostId: instance.id,
             dependsOn: [eipAssociation, attachment, ...frontDoor.ready, ...(ses?.ready ?? [])],
+            apiToken: args.apiToken,
         };
         this.provisioner = new SentryProvisioner(n("provision"), provisionerArgs, parent);
         this.dnsRecords = pulumi.all([frontDoor.dnsRecords, ses?.dnsRecords ?? pulumi.output([])]).apply(([a, b]) => [...a, ...b]);

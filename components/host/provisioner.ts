@@ -136,6 +136,41 @@ export interface SentryProvisionerArgs {
     hostId?: pulumi.Input<string>;
     /** Resources the first step must wait for (e.g. the EIP association and volume attachment). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Make an API token for the first superuser after the health check (create-api-token.sh),
+     * for the provider of Sentry's API. Only stacks that declare projects ask for one.
+     */
+    apiToken?: ApiTokenRequest;
+}
+
+export interface ApiTokenRequest {
+    /** The token's name in Sentry; each run replaces the tokens of this name. */
+    name: string;
+    scopes: readonly string[];
+    /** Raise it to make a new token (the old one stops working in the same `pulumi up`). */
+    rotation: number;
+}
+
+/** The optional step after the others (not in STEPS: only stacks with sentry:projects run it). */
+export const API_TOKEN_STEP = "create-api-token";
+
+/** The api-token step's script inputs: a pure function, so tests can read them. */
+export function apiTokenEnvironment(dataDir: string, adminEmail: string, request: ApiTokenRequest): Record<string, string> {
+    return {
+        SENTRY_DIR: hostLayout(dataDir).sentryDir,
+        SENTRY_ADMIN_EMAIL: adminEmail,
+        SENTRY_API_TOKEN_NAME: request.name,
+        SENTRY_API_TOKEN_SCOPES: request.scopes.join(" "),
+    };
+}
+
+/** The token in the step's stdout (its only line); an error that shows none of the output otherwise. */
+export function tokenFromStdout(stdout: string): string {
+    const token = stdout.trim();
+    if (!/^sntryu_[0-9a-f]{64}$/.test(token)) {
+        throw new Error(`${API_TOKEN_STEP} printed no Sentry user auth token (${token.length} characters on stdout, not shown); run it by hand on the host to see why`);
+    }
+    return token;
 }
 
 /** The steps, in order; each name is also its script's file name and its child's suffix. */
@@ -266,6 +301,9 @@ export class SentryProvisioner extends pulumi.ComponentResource {
     /** Each step's command resource, in order. */
     readonly steps: Record<StepName, command.remote.Command>;
     readonly url: pulumi.Output<string>;
+    /** With args.apiToken: the token step and its token (a secret). */
+    readonly apiTokenStep?: command.remote.Command;
+    readonly apiToken?: pulumi.Output<string>;
 
     constructor(name: string, args: SentryProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sentry:host:SentryProvisioner", name, {}, opts);
@@ -340,6 +378,24 @@ export class SentryProvisioner extends pulumi.ComponentResource {
             previous = steps[step];
         }
         this.steps = steps as Record<StepName, command.remote.Command>;
+        if (args.apiToken !== undefined) {
+            const request = args.apiToken;
+            // Re-runs (making a new token) only when the rotation counter, the host or the
+            // script changes: a config change that re-runs the health check keeps the token.
+            this.apiTokenStep = new command.remote.Command(
+                `${name}-${API_TOKEN_STEP}`,
+                {
+                    connection,
+                    create: renderStepCommand(API_TOKEN_STEP, readScript(`${API_TOKEN_STEP}.sh`), apiTokenEnvironment(args.storage.dataDir, args.sentry.adminEmail, request), lib),
+                    triggers: [request.rotation, ...(args.hostId !== undefined ? [pulumi.output(args.hostId)] : [])],
+                    addPreviousOutputInEnv: false,
+                    // stdout is the token: never logged, stored only as a secret.
+                    logging: "none",
+                },
+                { parent: this, dependsOn: [this.steps["check-health"]], additionalSecretOutputs: ["stdout", "stderr"] },
+            );
+            this.apiToken = pulumi.secret(this.apiTokenStep.stdout.apply(tokenFromStdout));
+        }
         // The URL is only worth handing out once the health check has passed.
         this.url = pulumi.all([publicUrl, this.steps["check-health"].stdout]).apply(([u]) => u);
         this.registerOutputs({ url: this.url });
