@@ -208,6 +208,9 @@ export function money(amount: number | null, currency: string): string {
 }
 
 export function renderCost(c: CostEstimate): string {
+    if (!c.lines.some((l) => l.type.startsWith("aws:"))) {
+        return `Estimated monthly cost of stack ${c.stack}: no AWS resources (a server you own); nothing here is billed by AWS.\n`;
+    }
     const out = [`Estimated monthly cost of stack ${c.stack} in ${c.region} (${c.currency}, list prices of ${c.pricesAsOf}, tools/prices.ts):`];
     const billed = c.lines.filter((l) => l.monthly !== 0);
     for (const l of billed) {
