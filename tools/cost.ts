@@ -218,8 +218,11 @@ export function renderCost(c: CostEstimate): string {
     }
     const free = c.lines.length - billed.length;
     out.push(`  ${money(0, c.currency).padStart(10)}  ${free} resources with no charge of their own (VPC, security groups, IAM, host steps, ...)`);
+    const items = `${c.unknownCount} item${c.unknownCount === 1 ? "" : "s"} of unknown price`;
     out.push(
-        `  total ${money(c.knownTotal, c.currency)} a month${c.unknownCount > 0 ? ` plus ${c.unknownCount} item${c.unknownCount === 1 ? "" : "s"} of unknown price` : ""}; data transfer, requests and taxes not included`,
+        c.unknownCount === 0
+            ? `  total ${money(c.knownTotal, c.currency)} a month; data transfer, requests and taxes not included`
+            : `  total unknown: ${money(c.knownTotal, c.currency)} a month for the priced items, plus ${items}; data transfer, requests and taxes not included`,
     );
     return out.join("\n") + "\n";
 }
