@@ -217,6 +217,9 @@ export function money(amount: number | null, currency: string): string {
 }
 
 export function renderCost(c: CostEstimate): string {
+    if (!c.lines.some((l) => l.type.startsWith("aws:"))) {
+        return `Estimated monthly cost of stack ${c.stack}: no AWS resources (a server you own); nothing here is billed by AWS.\n`;
+    }
     const out = [`Estimated monthly cost of stack ${c.stack} in ${c.region} (${c.currency}, list prices of ${c.pricesAsOf}, tools/prices.ts):`];
     const billed = c.lines.filter((l) => l.monthly !== 0);
     for (const l of billed) {
@@ -224,8 +227,11 @@ export function renderCost(c: CostEstimate): string {
     }
     const free = c.lines.length - billed.length;
     out.push(`  ${money(0, c.currency).padStart(10)}  ${free} resources with no charge of their own (VPC, security groups, IAM, host steps, ...)`);
+    const items = `${c.unknownCount} item${c.unknownCount === 1 ? "" : "s"} of unknown price`;
     out.push(
-        `  total ${money(c.knownTotal, c.currency)} a month${c.unknownCount > 0 ? ` plus ${c.unknownCount} item${c.unknownCount === 1 ? "" : "s"} of unknown price` : ""}; data transfer, requests and taxes not included`,
+        c.unknownCount === 0
+            ? `  total ${money(c.knownTotal, c.currency)} a month; data transfer, requests and taxes not included`
+            : `  total unknown: ${money(c.knownTotal, c.currency)} a month for the priced items, plus ${items}; data transfer, requests and taxes not included`,
     );
     return out.join("\n") + "\n";
 }

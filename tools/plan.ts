@@ -146,7 +146,8 @@ function humanText(plan: Plan, notes: readonly string[], x: Extras, brief: boole
             lines.push(renderCostChange(x.costChange));
         }
     } else {
-        lines.push(`Offline plan for stack ${plan.stack}${plan.region ? ` (${plan.region})` : ""}: ${x.review.resources.length} resources (evaluated under mocks, no cloud calls)`);
+        const onAws = plan.resources.some((r) => r.type.startsWith("aws:"));
+        lines.push(`Offline plan for stack ${plan.stack}${plan.region && onAws ? ` (${plan.region})` : ""}: ${x.review.resources.length} resources (evaluated under mocks, no cloud calls)`);
         lines.push("Values shown as <after-deploy: ...> exist only once AWS creates or looks them up; [secret] is a secret.", "");
         lines.push(renderReview(x.review, { scripts: !brief }));
         if (x.cost) {
@@ -227,6 +228,7 @@ async function main(argv: string[]): Promise<number> {
             const base = await basePromise;
             // A base planned before plans carried these: the same mocks made the same values.
             base.plan.region ??= plan.region;
+            base.plan.placeholders = { ...(plan.placeholders ?? {}), ...(base.plan.placeholders ?? {}) };
             extras.diff = diffPlans(base.plan, plan);
             extras.baseName = base.name;
             notes.push(...base.notes);
