@@ -68,6 +68,11 @@ export const FREE_TYPES: Record<string, string> = {
     "command:remote:Command": "a command run over SSH, not an AWS resource",
     "command:local:Command": "a local command, not an AWS resource",
     "pulumi:pulumi:StackReference": "reads another stack's outputs",
+    "pulumi:providers:sentry": "a provider for Sentry's API, not an AWS resource",
+    "pulumi:providers:docker": "a provider for the edge Relay's Docker host, not an AWS resource",
+    "docker:index/container:Container": "the edge Relay on the application host's Docker: no AWS charge on this stack",
+    "docker:index/remoteImage:RemoteImage": "pulled onto the application host: no AWS charge on this stack",
+    "docker:index/volume:Volume": "on the application host's disk: no AWS charge on this stack",
 };
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -183,7 +188,7 @@ export function estimateCost(plan: Plan): CostEstimate {
     const lines: CostLine[] = [];
     for (const r of plan.resources) {
         if (r.type.startsWith("sentry:")) {
-            continue; // the program's own components: groupings, billed through their children
+            continue; // the program's own components (billed through their children) and Sentry's API objects (teams, projects, keys: no AWS charge)
         }
         const estimator = ESTIMATORS[r.type];
         const free = FREE_TYPES[r.type];

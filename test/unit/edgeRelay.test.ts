@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { relayConfigInput, relayImage } from "../../components/edge/edgeRelay";
 import { RELAY_CONFIG_FILE, RELAY_SPOOL_DIR, RELAY_SPOOL_FILE, relayConfig, RelayConfigInput, renderRelayConfig } from "../../components/edge/relayConfig";
 import { ConfigError, parseConfig } from "../../config";
+import { estimateCost } from "../../tools/cost";
 import { Plan, planStack, readStackConfig } from "../../tools/planner";
 import { engineConfig } from "../../tools/stackFile";
 import { byName } from "./helpers";
@@ -111,6 +112,14 @@ function plan(extra: Record<string, unknown>, reveal = false): Promise<Plan> {
 }
 
 describe("sentry:edgeRelay in a stack", () => {
+    it("costs nothing on this stack's AWS bill, and is said to, rather than counted as unknown", async () => {
+        const c = estimateCost(await plan({}));
+        const edge = c.lines.filter((l) => l.type.startsWith("docker:") || l.type === "pulumi:providers:docker");
+        expect(edge.map((l) => [l.resource, l.monthly])).toEqual(expect.arrayContaining([["sentry-staging-edge-relay", 0]]));
+        expect(edge.every((l) => l.monthly === 0 && /not an AWS resource|no AWS charge/.test(l.detail))).toBe(true);
+        expect(c.lines.filter((l) => l.monthly === null)).toEqual([]);
+    });
+
     it("yields a Docker provider for the application host, the image, a spool volume and the container, all on that provider", async () => {
         const p = await plan({});
         const docker = p.resources.filter((r) => r.type.startsWith("docker:") || r.type === "pulumi:providers:docker");
