@@ -53,6 +53,22 @@ export interface SentrySettings {
     dockerAddressPool: string;
     /** Refuse, at preview, upgrades that skip a hard stop (needs the previous deployment's version). */
     checkUpgradePath: boolean;
+    /** HH:MM: unattended-upgrades may reboot the host then (a new kernel); unset, never automatically. */
+    rebootWindow?: string;
+}
+
+/** What the heartbeat (a systemd timer, every minute) reports and where to. */
+export interface HostMonitoring {
+    /** CloudWatch namespace the host's role may put metrics into; unset: no CloudWatch. */
+    metricsNamespace?: string;
+    /** The region of that namespace (with metricsNamespace). */
+    region?: string;
+    /** A dead-man's-switch URL pinged while all is well (a secret: it is a credential). */
+    heartbeatUrl?: pulumi.Input<string>;
+    /** A disk at or above it withholds the ping (the critical alarm threshold). */
+    diskCriticalPercent: number;
+    /** Memory at or above it withholds the ping. */
+    memoryCriticalPercent: number;
 }
 
 export type TlsMode = "alb" | "acme" | "proxy" | "none";
@@ -110,6 +126,14 @@ export interface SentryProvisionerArgs {
     hostId?: pulumi.Input<string>;
     /** Resources the first step must wait for (e.g. the EIP association and volume attachment). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The heartbeat's targets; unset, the timer still runs and logs to the journal only. */
+    monitoring?: HostMonitoring;
+    /**
+     * Called with the stop-for-upgrade step; what it returns runs after that step and before
+     * checkout-self-hosted (on AWS: the pre-upgrade snapshot of the data volume). The
+     * provisioner itself knows nothing of where the host runs.
+     */
+    beforeUpgrade?: (stopped: command.remote.Command) => pulumi.Resource[];
 }
 
 /** The steps, in order; each name is also its script's file name and its child's suffix. */
@@ -118,12 +142,15 @@ export const STEPS = [
     "authorize-ssh-keys",
     "prepare-data",
     "install-docker",
+    "configure-updates",
+    "stop-for-upgrade",
     "checkout-self-hosted",
     "configure-sentry",
     "install-sentry",
     "start-sentry",
     "create-admin",
     "check-health",
+    "install-heartbeat",
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
@@ -143,6 +170,7 @@ interface StepInputs {
     publicUrl: string;
     sshUser: string;
     sshPublicKeys: string[];
+    monitoring?: Omit<HostMonitoring, "heartbeatUrl">;
 }
 
 /** Every step's script inputs: a pure function of the settings, so tests can read them. */
@@ -166,6 +194,8 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             DOCKER_ADDRESS_POOL_BASE: s.dockerAddressPool,
             DOCKER_ADDRESS_POOL_SIZE: "24",
         },
+        "configure-updates": { ...(s.rebootWindow ? { REBOOT_WINDOW: s.rebootWindow } : {}) },
+        "stop-for-upgrade": { ...sentryDir, SENTRY_VERSION: s.version },
         "checkout-self-hosted": {
             ...sentryDir,
             SENTRY_VERSION: s.version,
@@ -192,6 +222,14 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
         "start-sentry": { ...sentryDir },
         "create-admin": { SENTRY_DIR: layout.sentryDir, SENTRY_ADMIN_EMAIL: s.adminEmail },
         "check-health": { SENTRY_DIR: layout.sentryDir, HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/` },
+        "install-heartbeat": {
+            HEARTBEAT_INTERVAL_SECONDS: "60",
+            HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/`,
+            DATA_DIR: i.storage.dataDir,
+            SENTRY_STATE_DIR: layout.stateDir,
+            ...(i.monitoring?.metricsNamespace ? { METRICS_NAMESPACE: i.monitoring.metricsNamespace, AWS_REGION: i.monitoring.region ?? "" } : {}),
+            ...(i.monitoring ? { DISK_CRITICAL_PERCENT: String(i.monitoring.diskCriticalPercent), MEMORY_CRITICAL_PERCENT: String(i.monitoring.memoryCriticalPercent) } : {}),
+        },
     };
 }
 
@@ -258,15 +296,23 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                     publicUrl,
                     sshUser: args.connection.user,
                     sshPublicKeys: args.sshPublicKeys,
+                    monitoring: args.monitoring && {
+                        metricsNamespace: args.monitoring.metricsNamespace,
+                        region: args.monitoring.region,
+                        diskCriticalPercent: args.monitoring.diskCriticalPercent,
+                        memoryCriticalPercent: args.monitoring.memoryCriticalPercent,
+                    },
                 }),
             );
 
         const steps: Partial<Record<StepName, command.remote.Command>> = {};
         const revision: Partial<Record<StepName, pulumi.Output<string>>> = {};
         let previous: command.remote.Command | undefined;
+        let upgradeGate: pulumi.Resource[] = [];
         const lib = readScript("lib.sh");
         for (const step of STEPS) {
-            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], lib));
+            const extra: Record<string, string> = step === "install-heartbeat" ? { "heartbeat.sh": readScript("heartbeat.sh") } : {};
+            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], lib, extra));
             if (step === "checkout-self-hosted" && args.sentry.checkUpgradePath && args.deployedVersion !== undefined) {
                 // Refuse a bad upgrade at preview, before any command touches the host. The
                 // script checks again on the host, where the installed version is certain.
@@ -286,8 +332,9 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                 {
                     connection: step === "wait-for-host" ? firstConnection : connection,
                     create,
-                    // The admin password is the only secret, and it travels on stdin.
+                    // Secrets travel on stdin only: the admin password, the heartbeat URL (a credential).
                     ...(step === "create-admin" ? { stdin: pulumi.secret(args.adminPassword) } : {}),
+                    ...(step === "install-heartbeat" && args.monitoring?.heartbeatUrl !== undefined ? { stdin: pulumi.secret(args.monitoring.heartbeatUrl) } : {}),
                     triggers: triggers.length > 0 ? triggers : undefined,
                     // Inputs go through the env file; SSH env requests would be dropped by sshd.
                     addPreviousOutputInEnv: false,
@@ -295,11 +342,14 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: previous ? [previous] : args.dependsOn,
+                    dependsOn: previous ? [previous, ...(step === "checkout-self-hosted" ? upgradeGate : [])] : args.dependsOn,
                     additionalSecretOutputs: step === "create-admin" ? ["stdout", "stderr"] : undefined,
                 },
             );
             previous = steps[step];
+            if (step === "stop-for-upgrade" && args.beforeUpgrade) {
+                upgradeGate = args.beforeUpgrade(steps[step]);
+            }
         }
         this.steps = steps as Record<StepName, command.remote.Command>;
         // The URL is only worth handing out once the health check has passed.
