@@ -6,7 +6,8 @@ import { Region } from "@pulumi/aws/types/enums";
 import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
-import { partitionOfRegion } from "./components/aws/partition";
+import { AlarmSettings } from "./components/aws/alarms";
+import { partitionOfRegion, SNS_TOPIC_ARN_RE } from "./components/aws/partition";
 import { SentrySettings } from "./components/host/provisioner";
 import { KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem } from "./components/sizing";
 import { Environment, environmentProblem, PROJECT } from "./components/tags";
@@ -56,6 +57,10 @@ export interface AwsPlacement {
     sshPublicKeys: string[];
     snapshotRetentionDays: number;
     flowLogRetentionDays: number;
+    /** Stop, snapshot, then upgrade on a version change; keep the newest `kept`. */
+    preUpgradeSnapshots: { enabled: boolean; kept: number };
+    /** Create the data volume from this snapshot. */
+    dataSnapshotId?: string;
 }
 
 export interface ExistingPlacement {
@@ -78,6 +83,10 @@ export interface StackConfig {
     sentry: SentrySettings;
     adminPassword: pulumi.Output<string>;
     placement: AwsPlacement | ExistingPlacement;
+    /** Alarm targets (AWS) and thresholds (both placements: they also decide the heartbeat ping). */
+    alarms: AlarmSettings;
+    /** A dead-man's-switch URL (secret). */
+    heartbeatUrl?: pulumi.Output<string>;
 }
 
 /** Where raw values come from: the engine's config, the offline plan's stack file, a test's map. */
@@ -396,7 +405,10 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
         swapSizeGb: r.get("swapSizeGb")!,
         dockerAddressPool: r.get("dockerAddressPool")!,
         checkUpgradePath: r.get("checkUpgradePath")!,
+        rebootWindow: r.get("rebootWindow"),
     };
+    const alarms = parseAlarms(r, source);
+    const heartbeatUrl = r.get("heartbeatUrl") !== undefined ? r.secret("heartbeatUrl") : undefined;
     const sshPublicKeys = r.get("sshPublicKeys")!;
 
     const placement = r.get("placement") === "existing" ? parseExistingPlacement(r, sshPublicKeys) : parseAwsPlacement(r, source, sentry, sshPublicKeys);
@@ -404,7 +416,34 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
     }
-    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, placement };
+    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, placement, alarms, heartbeatUrl };
+}
+
+/** Where alarms go and when they fire; the thresholds must be in order. */
+function parseAlarms(r: Reader, source: ConfigSource): AlarmSettings {
+    const a: AlarmSettings = {
+        emails: r.get("alarmEmails")!,
+        topicArn: r.get("alarmTopicArn"),
+        unhealthyMinutes: r.get("alarmUnhealthyMinutes")!,
+        heartbeatMinutes: r.get("alarmHeartbeatMinutes")!,
+        diskWarningPercent: r.get("alarmDiskWarningPercent")!,
+        diskCriticalPercent: r.get("alarmDiskCriticalPercent")!,
+        memoryPercent: r.get("alarmMemoryPercent")!,
+    };
+    if (a.diskCriticalPercent <= a.diskWarningPercent) {
+        r.fail(
+            "alarmDiskCriticalPercent",
+            a.diskCriticalPercent,
+            `must be above alarmDiskWarningPercent (${a.diskWarningPercent}), or the warning never comes first`,
+            `pulumi config set sentry:alarmDiskCriticalPercent ${Math.min(99, a.diskWarningPercent + 10)}`,
+        );
+    }
+    const region = source.values[AWS_REGION_KEY];
+    const topic = a.topicArn !== undefined ? SNS_TOPIC_ARN_RE.exec(a.topicArn) : null;
+    if (topic && region && (topic[1] !== partitionOfRegion(region) || topic[2] !== region)) {
+        r.fail("alarmTopicArn", a.topicArn, `is in ${topic[2]} (${topic[1]}), but CloudWatch alarms notify topics of their own region only (${region})`, `create the topic in ${region}, or pulumi config rm sentry:alarmTopicArn`);
+    }
+    return a;
 }
 
 function parseExistingPlacement(r: Reader, sshPublicKeys: string[]): ExistingPlacement {
@@ -513,6 +552,8 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettin
         sshPublicKeys,
         snapshotRetentionDays: r.get("snapshotRetentionDays")!,
         flowLogRetentionDays: r.get("flowLogRetentionDays")!,
+        preUpgradeSnapshots: { enabled: r.get("preUpgradeSnapshots")!, kept: r.get("preUpgradeSnapshotsKept")! },
+        dataSnapshotId: r.get("dataSnapshotId"),
     };
 }
 

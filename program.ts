@@ -46,6 +46,8 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             adminPassword: config.adminPassword,
             sshPublicKeys: p.sshPublicKeys,
             deployedVersion: previous,
+            // No CloudWatch on your own server: the heartbeat pings sentry:heartbeatUrl.
+            monitoring: { heartbeatUrl: config.heartbeatUrl, diskCriticalPercent: config.alarms.diskCriticalPercent, memoryCriticalPercent: config.alarms.memoryPercent },
         });
         return {
             ...common,
@@ -74,6 +76,10 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             sentry: config.sentry,
             adminPassword: config.adminPassword,
             deployedVersion: previous,
+            alarms: config.alarms,
+            heartbeatUrl: config.heartbeatUrl,
+            preUpgradeSnapshots: a.preUpgradeSnapshots,
+            dataSnapshotId: a.dataSnapshotId,
         },
     );
     return {

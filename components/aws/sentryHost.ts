@@ -1,12 +1,16 @@
 // SentryHost: the AWS side of a self-hosted Sentry (network, host, storage, access) and the
 // SentryProvisioner that turns the host into a running Sentry.
 import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { AlarmSettings, createAlarmTopic, createMetricAlarms, metricsNamespace, putMetricsPolicy } from "./alarms";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
 import { SentryProvisioner, SentrySettings } from "../host/provisioner";
+import { readScript, renderStepCommand } from "../host/render";
+import { createPreUpgradeSnapshot, pruneSnapshotsPolicy } from "./snapshots";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
 import { childName, resourceTags, StackIdentity } from "../tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
@@ -37,6 +41,14 @@ export interface SentryHostArgs {
     sentry: SentrySettings;
     adminPassword: pulumi.Input<string>;
     deployedVersion?: pulumi.Input<string | undefined>;
+    /** Where alarms go and their thresholds. */
+    alarms: AlarmSettings;
+    /** A dead-man's-switch URL the heartbeat also pings (secret). */
+    heartbeatUrl?: pulumi.Input<string>;
+    /** Stop, snapshot the data volume, then upgrade, on a version change; keep the newest `kept`. */
+    preUpgradeSnapshots: { enabled: boolean; kept: number };
+    /** Create the data volume from this EBS snapshot (restore, rollback, trial on real data). */
+    dataSnapshotId?: string;
 }
 
 function validateSentryHostArgs(args: SentryHostArgs): string[] {
@@ -45,6 +57,8 @@ function validateSentryHostArgs(args: SentryHostArgs): string[] {
         gp3PerformanceProblem(args.dataVolume.sizeGb, args.dataVolume.iops, args.dataVolume.throughputMBps),
         args.adminSshCidrs.length === 0 ? "adminSshCidrs is empty: Pulumi provisions the host over SSH" : sshCidrsProblem(args.adminSshCidrs),
         args.webCidrs.length === 0 ? "webCidrs is empty: nobody could reach Sentry" : undefined,
+        args.dataSnapshotId !== undefined && !/^snap-([0-9a-f]{8}|[0-9a-f]{17})$/.test(args.dataSnapshotId) ? `dataSnapshotId "${args.dataSnapshotId}" is not an EBS snapshot id (snap-0123456789abcdef0)` : undefined,
+        args.alarms.diskCriticalPercent <= args.alarms.diskWarningPercent ? `alarm thresholds: critical ${args.alarms.diskCriticalPercent}% must be above warning ${args.alarms.diskWarningPercent}%` : undefined,
         ...args.webCidrs.map(cidrProblem),
     ];
     const known = KNOWN_INSTANCE_TYPES[args.instanceType];
@@ -184,6 +198,16 @@ export class SentryHost extends pulumi.ComponentResource {
             parent,
         );
         new aws.iam.RolePolicyAttachment(n("ssm"), { role: role.name, policyArn: partition.apply((p) => managedPolicyArn(p, "AmazonSSMManagedInstanceCore")) }, parent);
+        // The heartbeat: PutMetricData into the stack's own namespace, nothing else.
+        const namespace = metricsNamespace(args.identity.project, args.identity.stack);
+        new aws.iam.RolePolicy(n("metrics"), { role: role.id, policy: putMetricsPolicy(namespace) }, parent);
+        if (args.preUpgradeSnapshots.enabled) {
+            new aws.iam.RolePolicy(
+                n("prune-snapshots-policy"),
+                { role: role.id, policy: partition.apply((p) => pruneSnapshotsPolicy(p, args.region, args.identity.stack)) },
+                parent,
+            );
+        }
         const profile = new aws.iam.InstanceProfile(n("profile"), { namePrefix: iamNamePrefix(n("host")), role: role.name, tags: tags("profile") }, parent);
 
         const instance = new aws.ec2.Instance(
@@ -225,6 +249,9 @@ export class SentryHost extends pulumi.ComponentResource {
                 iops: args.dataVolume.iops,
                 throughput: args.dataVolume.throughputMBps,
                 encrypted: true,
+                // A restore: the volume starts as the snapshot (prepare-data.sh keeps its filesystem,
+                // install-sentry.sh sees the version installed on it).
+                ...(args.dataSnapshotId ? { snapshotId: args.dataSnapshotId } : {}),
                 tags: tags("data", { SentryData: args.identity.stack }),
             },
             { ...parent, ...keep, ...(args.protect ? { retainOnDelete: true } : {}) },
@@ -232,6 +259,15 @@ export class SentryHost extends pulumi.ComponentResource {
         const attachment = new aws.ec2.VolumeAttachment(
             n("data-attachment"),
             { deviceName: DATA_DEVICE_NAME, volumeId: dataVolume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+            parent,
+        );
+
+        // Where alarms go: the stack's encrypted topic (and emails), and a topic of the user's.
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const alarmTopic = createAlarmTopic(
+            n,
+            tags,
+            { stack: args.identity.stack, settings: args.alarms, partition, accountId: account, cloudwatchPrincipal: principal("cloudwatch"), protect: args.protect },
             parent,
         );
 
@@ -248,7 +284,8 @@ export class SentryHost extends pulumi.ComponentResource {
                 evaluationPeriods: 2,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                alarmActions: [partition.apply((p) => recoverActionArn(p, args.region))],
+                alarmActions: [partition.apply((p) => recoverActionArn(p, args.region)), ...alarmTopic.actions],
+                okActions: alarmTopic.actions,
                 tags: tags("recover"),
             },
             parent,
@@ -294,6 +331,7 @@ export class SentryHost extends pulumi.ComponentResource {
         }
 
         const publicIp = eip.publicIp;
+        let preUpgrade: aws.ebs.Snapshot | undefined;
         this.provisioner = new SentryProvisioner(
             n("provision"),
             {
@@ -305,9 +343,52 @@ export class SentryHost extends pulumi.ComponentResource {
                 deployedVersion: args.deployedVersion,
                 hostId: instance.id,
                 dependsOn: [eipAssociation, attachment],
+                monitoring: {
+                    metricsNamespace: namespace,
+                    region: args.region,
+                    heartbeatUrl: args.heartbeatUrl,
+                    diskCriticalPercent: args.alarms.diskCriticalPercent,
+                    memoryCriticalPercent: args.alarms.memoryPercent,
+                },
+                // Sentry stopped, the volume consistent: snapshot it before the new version is checked out.
+                beforeUpgrade: args.preUpgradeSnapshots.enabled
+                    ? (stopped) => {
+                          preUpgrade = createPreUpgradeSnapshot(
+                              n,
+                              tags,
+                              { stack: args.identity.stack, volumeId: dataVolume.id, toVersion: args.sentry.version, fromVersion: args.deployedVersion, retain: args.protect, after: stopped },
+                              parent,
+                          );
+                          return [preUpgrade];
+                      }
+                    : undefined,
             },
             parent,
         );
+        const steps = this.provisioner.steps;
+        createMetricAlarms(n, tags, { stack: args.identity.stack, namespace, settings: args.alarms, actions: alarmTopic.actions, heartbeatInstalled: steps["install-heartbeat"] }, parent);
+
+        // The pruning rule, run on the host once the upgraded Sentry is healthy (a failed
+        // upgrade never prunes the snapshot it may need): keep the newest `kept`.
+        if (preUpgrade !== undefined) {
+            const snapshot = preUpgrade;
+            new command.remote.Command(
+                n("prune-snapshots"),
+                {
+                    connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: pulumi.secret(sshKey.privateKeyOpenssh) },
+                    create: renderStepCommand(
+                        "prune-snapshots",
+                        readScript("prune-snapshots.sh"),
+                        { STACK_NAME: args.identity.stack, KEEP: String(args.preUpgradeSnapshots.kept), AWS_REGION: args.region },
+                        readScript("lib.sh"),
+                    ),
+                    triggers: [snapshot.id, instance.id],
+                    addPreviousOutputInEnv: false,
+                    logging: "stdoutAndStderr",
+                },
+                { ...parent, dependsOn: [steps["install-heartbeat"], snapshot] },
+            );
+        }
 
         this.url = this.provisioner.url;
         this.publicIp = publicIp;
