@@ -6,6 +6,7 @@ import { alarmSpecs, metricsNamespace } from "../../components/aws/alarms";
 import { parseStepEnv } from "../../components/host/render";
 import { Plan, planStack, readStackConfig } from "../../tools/planner";
 import { byName } from "./helpers";
+import { blockingViolations, checkPlan } from "../../policy/rules";
 
 const PASSWORD = "day-two-test-password-0123456";
 const base = (stack: string, overrides: Record<string, unknown> = {}) => ({
@@ -180,6 +181,16 @@ describe("restore from a snapshot", () => {
 
     it("refuses what is not a snapshot id", async () => {
         await expect(planStack("staging", base("staging", { "sentry:dataSnapshotId": "vol-0123456789abcdef0" }))).rejects.toThrow("sentry:dataSnapshotId = vol-0123456789abcdef0: is not an EBS snapshot id");
+    });
+});
+
+describe("policy on the real plan", () => {
+    it("prod as committed passes; without a subscriber or without pre-upgrade snapshots it is blocked", async () => {
+        const rules = (p: Plan) => blockingViolations(checkPlan(p)).map((v) => v.rule);
+        expect(rules(await planStack("prod", base("prod")))).toEqual([]);
+        expect(rules(await planStack("prod", base("prod", { "sentry:alarmEmails": [] })))).toEqual(["production-alarms-subscribed"]);
+        expect(rules(await planStack("prod", base("prod", { "sentry:alarmEmails": [], "sentry:alarmTopicArn": "arn:aws:sns:eu-central-1:123456789012:pager" })))).toEqual([]);
+        expect(rules(await planStack("prod", base("prod", { "sentry:preUpgradeSnapshots": false })))).toEqual(["production-pre-upgrade-snapshots"]);
     });
 });
 
