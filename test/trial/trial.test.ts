@@ -270,7 +270,7 @@ describe("reaper", () => {
 
 describe("command line", () => {
     it("parses commands and flags with util.parseArgs", () => {
-        expect(parseArgs(["create", "demo", "--ttl", "3d", "--up"])).toEqual({ command: "create", name: "demo", ttl: "3d", up: true, dryRun: false, help: false });
+        expect(parseArgs(["create", "demo", "--ttl", "3d", "--up"])).toEqual({ command: "create", name: "demo", ttl: "3d", up: true, withData: false, dryRun: false, help: false });
         expect(parseArgs(["reap", "--dry-run", "--now=2026-12-01T00:00:00Z"])).toMatchObject({ command: "reap", dryRun: true, now: "2026-12-01T00:00:00Z" });
         expect(() => parseArgs(["create", "demo", "--ttl"])).toThrow(/Option '--ttl <value>' argument missing/);
         expect(() => parseArgs(["create", "demo", "--force"])).toThrow(/Unknown option '--force'/);
