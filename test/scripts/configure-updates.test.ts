@@ -49,6 +49,14 @@ describe("configure-updates.sh", () => {
         expect(sb.recFile("apt-holds")).toBe("docker-ce\n");
     });
 
+    it("warns loudly, and goes on, when unattended-upgrades cannot be installed (no mirror)", () => {
+        const sb = host(["docker-ce"]);
+        const r = runScript(sb, "configure-updates.sh", { STANDIN_APT_EXIT: "100" });
+        expect(r.status, r.output).toBe(0);
+        expect(r.stderr).toContain("WARNING: unattended-upgrades is not installed and apt-get could not install it");
+        expect(sb.exists("/etc/apt/apt.conf.d/52sentry-deploy-unattended")).toBe(true);
+    });
+
     it.each(["4:30", "24:00", "04:30; reboot"])("refuses REBOOT_WINDOW=%s", (bad) => {
         const sb = host();
         const r = runScript(sb, "configure-updates.sh", { REBOOT_WINDOW: bad });

@@ -13,6 +13,7 @@ const cloudwatch = { HEALTH_URL: "http://127.0.0.1:9000/_health/", DATA_DIR, SEN
 function host(): Sandbox {
     const sb = makeSandbox();
     sb.write("/proc/meminfo", MEMINFO);
+    sb.write("/run/systemd/system/.keep", ""); // a booted systemd
     sb.write(`${STATE_DIR}/.keep`, "");
     return sb;
 }
@@ -169,6 +170,16 @@ describe("install-heartbeat.sh", () => {
         expect(r.stdout).toContain("ping=sent");
         expect(runScript(sb, "install-heartbeat.sh", { ...env, METRICS_NAMESPACE: "" }).status).toBe(0);
         expect(sb.exists("/etc/sentry-deploy/heartbeat-url")).toBe(false);
+    });
+
+    it("on a host without a running systemd, writes the units, starts nothing and says so", () => {
+        const sb = host();
+        (require("node:fs") as typeof import("node:fs")).rmSync(sb.host("/run/systemd"), { recursive: true });
+        const r = runScript(sb, "install-heartbeat.sh", env);
+        expect(r.status, r.output).toBe(0);
+        expect(callsOf(sb, "systemctl")).toEqual([]);
+        expect(sb.exists("/etc/systemd/system/sentry-heartbeat.timer")).toBe(true);
+        expect(r.stderr).toContain("WARNING: systemd is not running here, so the heartbeat timer cannot run");
     });
 
     it("fails the step when the first heartbeat cannot publish", () => {

@@ -4,7 +4,9 @@
 #
 #   - unattended-upgrades is installed (Ubuntu's cloud images have it already) and
 #     switched on: /etc/apt/apt.conf.d/20auto-upgrades (daily package lists and
-#     upgrades, the distribution's default origins: the -security pocket).
+#     upgrades, the distribution's default origins: the -security pocket). When it
+#     is missing and apt-get cannot install it (no reachable mirror), a WARNING on
+#     stderr says so and the step goes on.
 #   - Docker's packages (HOLD_PACKAGES, those installed) are held with `apt-mark
 #     hold` and listed in Unattended-Upgrade::Package-Blacklist: neither
 #     unattended-upgrades nor a hand-typed `apt-get upgrade` restarts the Docker
@@ -60,10 +62,15 @@ write_if_changed() {
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" || "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "hold ok installed" ]]; }
 
+uu_missing=0
 if ! installed unattended-upgrades; then
   log "installing unattended-upgrades"
-  DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600 install unattended-upgrades >/dev/null ||
-    die "apt-get install unattended-upgrades failed; run it by hand to see why"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600 install unattended-upgrades >/dev/null 2>&1; then
+    # Every Ubuntu cloud image has it; a server without a reachable mirror may not. The
+    # deploy goes on (the settings below apply once it is installed), but says so loudly.
+    uu_missing=1
+    echo "$SCRIPT: WARNING: unattended-upgrades is not installed and apt-get could not install it: security updates will NOT install by themselves until you run: apt-get install unattended-upgrades" >&2
+  fi
 fi
 
 write_if_changed "$APT_CONF/20auto-upgrades" 'APT::Periodic::Update-Package-Lists "1";
@@ -92,4 +99,5 @@ if ((${#to_hold[@]} > 0)); then
   apt-mark hold "${to_hold[@]}" >/dev/null || die "apt-mark hold ${to_hold[*]} failed"
   log "held ${to_hold[*]} (Docker changes only when this program changes it)"
 fi
+((uu_missing == 0)) || log "unattended-upgrades missing (see the warning above); its settings are written for when it is installed"
 log "unattended security upgrades on; ${REBOOT_WINDOW:+automatic reboots at $REBOOT_WINDOW}${REBOOT_WINDOW:-no automatic reboot (check /var/run/reboot-required)}; held: $(apt-mark showhold 2>/dev/null | tr '\n' ' ')"

@@ -12,7 +12,8 @@
 #   $HEARTBEAT_URL_FILE                           the dead-man's-switch URL read
 #                                                 from stdin (root-only, 0600);
 #                                                 removed when stdin is empty
-# and enables the timer. With METRICS_NAMESPACE the heartbeat publishes through
+# and enables the timer (on a host without a running systemd, a container, it
+# says so on stderr and starts nothing). With METRICS_NAMESPACE the heartbeat publishes through
 # the AWS CLI (it signs the request and takes the instance role's credentials
 # from IMDSv2 by itself): when `aws` is missing it is installed from the
 # distribution (apt package awscli where the release has one: Debian, Ubuntu up
@@ -119,9 +120,14 @@ Persistent=true
 [Install]
 WantedBy=timers.target"
 
-if ((changed)); then systemctl daemon-reload; fi
-systemctl enable sentry-heartbeat.timer >/dev/null 2>&1 || systemctl enable sentry-heartbeat.timer
-systemctl restart sentry-heartbeat.timer
+if [[ -d "$HOST_ROOT/run/systemd/system" ]]; then
+  if ((changed)); then systemctl daemon-reload; fi
+  systemctl enable sentry-heartbeat.timer >/dev/null 2>&1 || systemctl enable sentry-heartbeat.timer
+  systemctl restart sentry-heartbeat.timer
+else
+  # A host without a running systemd (a container): the units are written, nothing starts them.
+  echo "$SCRIPT: WARNING: systemd is not running here, so the heartbeat timer cannot run; nothing reports this host's health. Run it from cron instead: * * * * * root bash -c 'set -a; . $ENV_FILE; set +a; exec $LIB_DIR/heartbeat.sh'" >&2
+fi
 
 # One heartbeat now, in this shell (the unit would hide its output in the journal).
 log "first heartbeat:"
