@@ -6,7 +6,8 @@ import { Region } from "@pulumi/aws/types/enums";
 import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
-import { partitionOfRegion } from "./components/aws/partition";
+import { AlarmSettings } from "./components/aws/alarms";
+import { partitionOfRegion, SNS_TOPIC_ARN_RE } from "./components/aws/partition";
 import { SentrySettings, TlsMode } from "./components/host/provisioner";
 import { ingestCapacityPerMinute, KNOWN_INSTANCE_TYPES, PLANNED_EVENTS_PER_MINUTE_PER_VCPU, profileMinVcpus, redisMaxMemoryProblem } from "./components/sizing";
 import { ProjectSpec, ResolvedProject, resolveRateLimits } from "./components/sentryApi/limits";
@@ -64,6 +65,10 @@ export interface AwsPlacement {
     frontDoor: FrontDoorSpec;
     /** Mail through Amazon SES (sentry:mail ses). */
     ses?: SesSpec;
+    /** Stop, snapshot, then upgrade on a version change; keep the newest `kept`. */
+    preUpgradeSnapshots: { enabled: boolean; kept: number };
+    /** Create the data volume from this snapshot. */
+    dataSnapshotId?: string;
 }
 
 export interface ExistingPlacement {
@@ -111,6 +116,10 @@ export interface StackConfig {
     placement: AwsPlacement | ExistingPlacement;
     sentryApi: SentryApiSettings;
     edgeRelay?: EdgeRelaySettings;
+    /** Alarm targets (AWS) and thresholds (both placements: they also decide the heartbeat ping). */
+    alarms: AlarmSettings;
+    /** A dead-man's-switch URL (secret). */
+    heartbeatUrl?: pulumi.Output<string>;
 }
 
 /** Where raw values come from: the engine's config, the offline plan's stack file, a test's map. */
@@ -447,7 +456,10 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
         swapSizeGb: r.get("swapSizeGb")!,
         dockerAddressPool: r.get("dockerAddressPool")!,
         checkUpgradePath: r.get("checkUpgradePath")!,
+        rebootWindow: r.get("rebootWindow"),
     };
+    const alarms = parseAlarms(r, source);
+    const heartbeatUrl = r.get("heartbeatUrl") !== undefined ? r.secret("heartbeatUrl") : undefined;
     const sshPublicKeys = r.get("sshPublicKeys")!;
 
     const placement = r.get("placement") === "existing" ? parseExistingPlacement(r, sshPublicKeys) : parseAwsPlacement(r, source, sentry, sshPublicKeys);
@@ -459,7 +471,7 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
     }
-    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, smtpPassword, placement, notices: r.notices, sentryApi, edgeRelay };
+    return { project, stack, environment, protect, expiresAt, sentry, adminPassword: adminPassword as pulumi.Output<string>, smtpPassword, placement, notices: r.notices, sentryApi, edgeRelay, alarms, heartbeatUrl };
 }
 
 /**
@@ -514,6 +526,33 @@ function readSentryApi(r: Reader, eventsPerMinuteLimit: number, placement: AwsPl
         r.fail(`projects${p.path}`, p.value, p.why, p.fix);
     }
     return { ...settings, projects: resolved.projects };
+}
+
+/** Where alarms go and when they fire; the thresholds must be in order. */
+function parseAlarms(r: Reader, source: ConfigSource): AlarmSettings {
+    const a: AlarmSettings = {
+        emails: r.get("alarmEmails")!,
+        topicArn: r.get("alarmTopicArn"),
+        unhealthyMinutes: r.get("alarmUnhealthyMinutes")!,
+        heartbeatMinutes: r.get("alarmHeartbeatMinutes")!,
+        diskWarningPercent: r.get("alarmDiskWarningPercent")!,
+        diskCriticalPercent: r.get("alarmDiskCriticalPercent")!,
+        memoryPercent: r.get("alarmMemoryPercent")!,
+    };
+    if (a.diskCriticalPercent <= a.diskWarningPercent) {
+        r.fail(
+            "alarmDiskCriticalPercent",
+            a.diskCriticalPercent,
+            `must be above alarmDiskWarningPercent (${a.diskWarningPercent}), or the warning never comes first`,
+            `pulumi config set sentry:alarmDiskCriticalPercent ${Math.min(99, a.diskWarningPercent + 10)}`,
+        );
+    }
+    const region = source.values[AWS_REGION_KEY];
+    const topic = a.topicArn !== undefined ? SNS_TOPIC_ARN_RE.exec(a.topicArn) : null;
+    if (topic && region && (topic[1] !== partitionOfRegion(region) || topic[2] !== region)) {
+        r.fail("alarmTopicArn", a.topicArn, `is in ${topic[2]} (${topic[1]}), but CloudWatch alarms notify topics of their own region only (${region})`, `create the topic in ${region}, or pulumi config rm sentry:alarmTopicArn`);
+    }
+    return a;
 }
 
 function parseExistingPlacement(r: Reader, sshPublicKeys: string[]): ExistingPlacement {
@@ -624,6 +663,8 @@ function parseAwsPlacement(r: Reader, source: ConfigSource, sentry: SentrySettin
         snapshotRetentionDays: r.get("snapshotRetentionDays")!,
         flowLogRetentionDays: r.get("flowLogRetentionDays")!,
         frontDoor: { tls: "none", validationTimeout: DEFAULT_VALIDATION_TIMEOUT },
+        preUpgradeSnapshots: { enabled: r.get("preUpgradeSnapshots")!, kept: r.get("preUpgradeSnapshotsKept")! },
+        dataSnapshotId: r.get("dataSnapshotId"),
     };
 }
 

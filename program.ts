@@ -117,6 +117,8 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             sshPublicKeys: p.sshPublicKeys,
             deployedVersion: previous,
             apiToken: apiTokenRequest(config),
+            // No CloudWatch on your own server: the heartbeat pings sentry:heartbeatUrl.
+            monitoring: { heartbeatUrl: config.heartbeatUrl, diskCriticalPercent: config.alarms.diskCriticalPercent, memoryCriticalPercent: config.alarms.memoryPercent },
         });
         return {
             ...common,
@@ -151,6 +153,10 @@ export function createSentryStack(config: StackConfig): StackOutputs {
             ses: a.ses,
             smtpPassword: config.smtpPassword,
             apiToken: apiTokenRequest(config),
+            alarms: config.alarms,
+            heartbeatUrl: config.heartbeatUrl,
+            preUpgradeSnapshots: a.preUpgradeSnapshots,
+            dataSnapshotId: a.dataSnapshotId,
         },
     );
     return {

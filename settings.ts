@@ -31,6 +31,7 @@ import {
 } from "./components/validation";
 import { versionPolicyProblem } from "./components/versions";
 import { platformProblem, RATE_WINDOWS, RateWindow, slugProblem } from "./components/sentryApi/limits";
+import { SNS_TOPIC_ARN_RE } from "./components/aws/partition";
 
 const DEFAULT_SENTRY_VERSION = "26.8.0";
 export const DEFAULT_REPO_URL = "https://github.com/getsentry/self-hosted.git";
@@ -478,6 +479,75 @@ export const SETTINGS = {
         scope: "aws",
         default: 30,
         description: "VPC flow log retention in days (the values CloudWatch Logs accepts)",
+    }),
+    // Day two: who hears about trouble, the heartbeat, pre-upgrade snapshots, restores, reboots.
+    alarmEmails: setting({
+        schema: z.array(z.string().superRefine(check(emailProblem))),
+        scope: "aws",
+        default: [],
+        fix: 'list the on-call addresses, e.g. sentry:alarmEmails: ["oncall@your-company.com"]; each confirms the subscription email from AWS first',
+        placeholder: "domain",
+        description: "addresses the stack's alarm topic (SNS, KMS-encrypted) emails; each must confirm AWS's subscription email first",
+    }),
+    alarmTopicArn: setting({
+        schema: pattern(SNS_TOPIC_ARN_RE, "is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)"),
+        scope: "aws",
+        fix: "pulumi config set sentry:alarmTopicArn arn:aws:sns:eu-central-1:123456789012:oncall (a topic of your own: chat, paging)",
+        description: "a topic of your own (chat, paging) every alarm notifies too, beside the stack's own",
+    }),
+    alarmUnhealthyMinutes: setting({
+        schema: int(1, 60),
+        default: 5,
+        description: "minutes of failing `/_health/` (host up) before the unhealthy alarm",
+    }),
+    alarmHeartbeatMinutes: setting({
+        schema: int(2, 60),
+        default: 5,
+        description: "minutes without any heartbeat (host dead or cut off) before the no-heartbeat alarm",
+    }),
+    alarmDiskWarningPercent: setting({
+        schema: int(50, 98),
+        default: 80,
+        description: "data or root disk use (%) that raises the warning alarm",
+    }),
+    alarmDiskCriticalPercent: setting({
+        schema: int(51, 99),
+        default: 90,
+        description: "data or root disk use (%) that raises the critical alarm (and withholds the heartbeat ping); above the warning",
+    }),
+    alarmMemoryPercent: setting({
+        schema: int(50, 100),
+        default: 95,
+        description: "memory in use (%, of MemAvailable) for 5 minutes that raises the memory alarm (and withholds the ping)",
+    }),
+    heartbeatUrl: setting({
+        schema: pattern(/^https?:\/\/[^\s'"]+$/, "must be an http(s) URL"),
+        secret: true,
+        fix: "pulumi config set --secret sentry:heartbeatUrl (it prompts; the URL of your dead-man's-switch check, e.g. https://hc-ping.com/<uuid>)",
+        description: "a dead-man's-switch URL the host GETs every minute while Sentry is healthy (healthchecks.io, Cronitor, Uptime Kuma push); your own server's alarms",
+    }),
+    preUpgradeSnapshots: setting({
+        schema: z.boolean(),
+        scope: "aws",
+        default: true,
+        description: "a version change stops Sentry, snapshots the data volume, then upgrades (see [Upgrades and rollback](#upgrades-and-rollback))",
+    }),
+    preUpgradeSnapshotsKept: setting({
+        schema: int(1, 50),
+        scope: "aws",
+        default: 3,
+        description: "pre-upgrade snapshots kept (the newest; older ones are deleted after an upgrade's health check passed)",
+    }),
+    dataSnapshotId: setting({
+        schema: pattern(/^snap-([0-9a-f]{8}|[0-9a-f]{17})$/, "is not an EBS snapshot id"),
+        scope: "aws",
+        fix: "pulumi config set sentry:dataSnapshotId snap-0123456789abcdef0 (aws ec2 describe-snapshots --owner-ids self --filters Name=tag:SentryPreUpgrade,Values=<stack>)",
+        description: "create the data volume from this snapshot (a restore, a rollback, a trial on real data); changing it replaces the volume",
+    }),
+    rebootWindow: setting({
+        schema: pattern(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, "must be a time HH:MM (24 h, the host's clock: UTC on AWS)"),
+        fix: "pulumi config set sentry:rebootWindow 04:30, or pulumi config rm sentry:rebootWindow for no automatic reboot",
+        description: "HH:MM at which unattended upgrades may reboot the host (a new kernel); unset, never automatically",
     }),
     existingHost: setting({
         schema: z

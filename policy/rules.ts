@@ -1069,6 +1069,71 @@ const productionHttps: Rule = {
     },
 };
 
+// Day two: a production Sentry somebody hears about, and upgrades with a way back.
+const SNS_TOPIC = "aws:sns/topic:Topic";
+const SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription";
+const EBS_SNAPSHOT = "aws:ebs/snapshot:Snapshot";
+
+/** The SNS topics the stack's alarms notify that the stack does not own (sentry:alarmTopicArn). */
+function foreignAlarmTopics(ctx: PolicyContext): string[] {
+    const own = new Set(ctx.resources.filter((x) => x.type === SNS_TOPIC).map((x) => String(x.inputs.arn ?? "")));
+    const actions = ctx.resources
+        .filter((x) => x.type === T.metricAlarm)
+        .flatMap((x) => (Array.isArray(x.inputs.alarmActions) ? x.inputs.alarmActions : []))
+        .filter((a): a is string => typeof a === "string" && a.includes(":sns:"));
+    const ownPrefixes = ctx.resources.filter((x) => x.type === SNS_TOPIC).map((x) => String(x.inputs.namePrefix ?? "\0"));
+    return [...new Set(actions)].filter((a) => !own.has(a) && !ownPrefixes.some((prefix) => a.split(":").pop()?.startsWith(prefix)));
+}
+
+const productionAlarmsSubscribed: Rule = {
+    name: "production-alarms-subscribed",
+    description:
+        "In production, the heartbeat alarms exist (no heartbeat, Sentry unhealthy, disks, memory) and reach a person: the stack's " +
+        "alarm topic has at least one subscription, or the alarms also notify a topic of your own. The team this program is for " +
+        "noticed their Sentry was down only when their own service fell over.",
+    remediation: 'Set sentry:alarmEmails (e.g. ["oncall@your-company.com"], then confirm the email from AWS), or sentry:alarmTopicArn to a topic of your own.',
+    enforcementLevel: "mandatory",
+    controls: [],
+    scope: "stack",
+    check(r, ctx) {
+        if (r.type !== T.instance || !isProduction(r, ctx)) {
+            return [];
+        }
+        const alarms = ctx.resources.filter((x) => x.type === T.metricAlarm);
+        const problems: string[] = [];
+        if (!alarms.some((a) => a.inputs.metricName === "Heartbeat" && a.inputs.treatMissingData === "breaching")) {
+            problems.push("no heartbeat alarm (metric Heartbeat, missing data breaching) watches the production host");
+        }
+        const subscribers = ctx.resources.filter((x) => x.type === SNS_SUBSCRIPTION).length + foreignAlarmTopics(ctx).length;
+        if (subscribers === 0) {
+            problems.push("the production alarms notify nobody: the alarm topic has no subscription and no topic of your own is notified");
+        }
+        return problems;
+    },
+};
+
+const productionPreUpgradeSnapshots: Rule = {
+    name: "production-pre-upgrade-snapshots",
+    description:
+        "In production, a version change stops Sentry and snapshots the data volume before the new version is checked out, and " +
+        "that snapshot is kept when the stack replaces it (retainOnDelete): a failed upgrade leaves the old version's data in it.",
+    remediation: "Keep sentry:preUpgradeSnapshots true (the default) and sentry:protect true on prod.",
+    enforcementLevel: "mandatory",
+    controls: [],
+    scope: "stack",
+    check(r, ctx) {
+        if (r.type !== T.volume || !isProduction(r, ctx)) {
+            return [];
+        }
+        const snapshot = ctx.resources.find((x) => x.type === EBS_SNAPSHOT && tagsOf(x).SentryPreUpgrade !== undefined);
+        if (!snapshot) {
+            return ["no pre-upgrade snapshot (aws:ebs/snapshot:Snapshot tagged SentryPreUpgrade) guards the production data volume"];
+        }
+        // The engine does not pass retainOnDelete to policies (undefined there): only a known false fails.
+        return snapshot.retainOnDelete === false ? [`${snapshot.name} is not retained on delete: the next upgrade would delete the previous one`] : [];
+    },
+};
+
 /** Every rule, in the order violations are reported. */
 export const RULES: readonly Rule[] = [
     imdsv2,
@@ -1090,6 +1155,8 @@ export const RULES: readonly Rule[] = [
     httpRedirectsOnly,
     webBehindAlb,
     productionHttps,
+    productionAlarmsSubscribed,
+    productionPreUpgradeSnapshots,
 ];
 
 export interface CheckOptions {

@@ -62,6 +62,10 @@ export const FREE_TYPES: Record<string, string> = {
     "aws:ses/domainDkim:DomainDkim": "no charge",
     "aws:ses/mailFrom:MailFrom": "no charge",
     "aws:ses/emailIdentity:EmailIdentity": "no charge (SES bills per message sent, not per identity)",
+    "aws:sns/topic:Topic": "no charge for the topic (deliveries are billed per use; the first 1,000 emails a month are free)",
+    "aws:sns/topicPolicy:TopicPolicy": "no charge",
+    "aws:sns/topicSubscription:TopicSubscription": "no charge (deliveries are billed on use)",
+    "aws:kms/alias:Alias": "no charge",
     "aws:acm/certificate:Certificate": "public ACM certificates have no charge",
     "aws:acm/certificateValidation:CertificateValidation": "no charge",
     "tls:index/privateKey:PrivateKey": "generated locally, not an AWS resource",
@@ -110,6 +114,9 @@ function targetedVolumes(policy: PlanResource, plan: Plan): PlanResource[] {
     return plan.resources.filter((r) => r.type === "aws:ebs/volume:Volume" && Object.entries(targets).every(([k, v]) => (r.inputs.tags as Record<string, unknown> | undefined)?.[k] === v));
 }
 
+/** AWS KMS: every customer managed key costs USD 1 a month in every commercial region (https://aws.amazon.com/kms/pricing/). */
+const KMS_KEY_MONTH_USD = 1;
+
 export const ESTIMATORS: Record<string, Estimator> = {
     "aws:ec2/instance:Instance": (r, { prices }) => {
         const type = String(r.inputs.instanceType);
@@ -147,6 +154,24 @@ export const ESTIMATORS: Record<string, Estimator> = {
         const stored = gb * (ASSUMPTIONS.snapshotUsedShare + ASSUMPTIONS.snapshotDailyChangeShare * Math.max(0, kept - 1));
         return { monthly: stored * prices.snapshotGbMonth, detail: `about ${stored.toFixed(0)} GB stored x ${prices.snapshotGbMonth}/GB-month`, assumption };
     },
+    "aws:ebs/snapshot:Snapshot": (r, { prices, plan }) => {
+        // The pre-upgrade snapshot: a full copy of the data written so far on its volume.
+        const volume = plan.resources.find((x) => x.type === "aws:ebs/volume:Volume" && plan.placeholders?.[String(r.inputs.volumeId)] === `id of ${x.name}`);
+        const gb = num(volume?.inputs.size);
+        if (gb === undefined) {
+            return unknown("the size of the snapshotted volume is not known to the estimate");
+        }
+        const assumption = `the snapshot holds ${ASSUMPTIONS.snapshotUsedShare * 100}% of the ${gb} GB volume (the data written so far); each older one kept adds what changed since`;
+        if (prices?.snapshotGbMonth === undefined) {
+            return { ...unknown("snapshot price not in the table"), assumption };
+        }
+        const stored = gb * ASSUMPTIONS.snapshotUsedShare;
+        return { monthly: stored * prices.snapshotGbMonth, detail: `about ${stored.toFixed(0)} GB stored x ${prices.snapshotGbMonth}/GB-month`, assumption };
+    },
+    "aws:kms/key:Key": (_r, { prices }) =>
+        prices?.currency === "USD"
+            ? { monthly: KMS_KEY_MONTH_USD, detail: `customer managed key ${KMS_KEY_MONTH_USD}/month (requests: the alarms' few publishes are negligible)` }
+            : unknown("KMS key price not in the table for this region"),
     "aws:lb/loadBalancer:LoadBalancer": (r, { prices }) => {
         const type = String(r.inputs.loadBalancerType ?? "application");
         const assumption = `${ASSUMPTIONS.albAverageLcu} LCU on average`;

@@ -73,6 +73,7 @@ const ID_PREFIXES: Record<string, string> = {
     "aws:ebs/volume:Volume": "vol-",
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/keyPair:KeyPair": "key-",
+    "aws:ebs/snapshot:Snapshot": "snap-",
 };
 
 export class AwsMocks implements pulumi.runtime.Mocks {
@@ -126,6 +127,15 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 break;
             case "aws:ec2/vpc:Vpc":
                 state.arn = arn("ec2", `vpc/${id}`);
+                break;
+            case "aws:sns/topic:Topic":
+                state.arn = arn("sns", `${args.inputs.namePrefix ?? args.name}${hex(seed, 8)}`);
+                break;
+            case "aws:kms/key:Key":
+                state.arn = arn("kms", `key/${hex(seed, 8)}-${hex(seed, 4)}`);
+                break;
+            case "aws:ebs/snapshot:Snapshot":
+                state.arn = arn("ec2", `snapshot/${id}`);
                 break;
             case "tls:index/privateKey:PrivateKey":
                 state.publicKeyOpenssh = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA${hex(seed, 43)} mock`;
@@ -285,6 +295,8 @@ export class AwsMocks implements pulumi.runtime.Mocks {
                 const zoneId = found?.[0] ?? (inputs.zoneId !== undefined ? String(inputs.zoneId) : `Z${hex(name, 20).toUpperCase()}`);
                 return { id: zoneId, zoneId, name, privateZone: found?.[1].privateZone ?? false, nameServers: ["ns-1.awsdns-01.org"] };
             }
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { id: "123456789012", accountId: "123456789012", arn: `arn:${partitionOfRegion(this.options.region)}:iam::123456789012:user/plan`, userId: "AIDAPLAN" };
             case "aws:ec2/getVpc:getVpc":
                 return { id: inputs.id, cidrBlock: "172.31.0.0/16" };
             default:

@@ -142,7 +142,7 @@ export interface HostStep {
     resource: string;
     /** 1-based position in run order. */
     order: number;
-    /** The step's name (its script's), when the resource is one of the provisioner's steps. */
+    /** The step's name (its script's): a provisioner step, or another host command such as prune-snapshots or create-api-token. */
     step?: string;
     /** What the command writes on the host (scripts, lib.sh, the env file), in the order it writes them. */
     files: HostFile[];
@@ -177,8 +177,10 @@ function envOf(files: readonly HostFile[]): Record<string, string> {
 
 const isCommand = (r: PlanResource): boolean => r.type === "command:remote:Command" || r.type === "command:local:Command";
 
-function stepName(resource: string): string | undefined {
-    return STEPS.find((s) => resource.endsWith(`-${s}`));
+/** A provisioner step by its resource name, or any other host command by the script it installs and runs. */
+function stepName(resource: string, files: readonly HostFile[]): string | undefined {
+    const script = files.map((f) => /\/sentry-deploy\/([a-z0-9-]+)\.sh$/.exec(f.path)?.[1]).find((n) => n !== undefined && n !== "lib");
+    return STEPS.find((s) => resource.endsWith(`-${s}`)) ?? script;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +370,7 @@ export function reviewOf(plan: Plan): Review {
         return {
             resource: r.name,
             order: i + 1,
-            ...(stepName(r.name) ? { step: stepName(r.name) } : {}),
+            ...(stepName(r.name, files) ? { step: stepName(r.name, files) } : {}),
             files,
             env: envOf(files),
             runs,
@@ -654,7 +656,7 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
 
     // Name the revision digests among a step's triggers ([host id?, ...RERUN_AFTER[step]]).
     for (const c of changes.values()) {
-        const step = c.type.startsWith("command:") ? stepName(c.name) : undefined;
+        const step = c.type.startsWith("command:") ? stepName(c.name, []) : undefined;
         const follows = step ? RERUN_AFTER[step as keyof typeof RERUN_AFTER] : undefined;
         const triggers = after.get(keyOf(c))?.inputs.triggers;
         if (follows && Array.isArray(triggers)) {

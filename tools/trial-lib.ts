@@ -10,6 +10,7 @@ import { parseArgs as parseArgsStrict, ParseArgsConfig } from "util";
 import { Document, Scalar } from "yaml";
 import { PRODUCTION_STACK, STAGING_STACK } from "../components/tags";
 import { isSecureValue, readStackFile, StackFile, stackFilePath } from "./stackFile";
+import { FoundSnapshot, pickLatest, SnapshotFinder } from "./snapshotFinder";
 
 export const SOURCE_STACK = STAGING_STACK;
 /** Stacks the trial tool never touches. */
@@ -26,6 +27,7 @@ export const MAX_TTL_HOURS = 14 * 24;
 export const TAG_ENVIRONMENT = "sentry:environment";
 export const TAG_EXPIRES_AT = "sentry:expires-at";
 export const TAG_SOURCE = "sentry:created-from";
+export const TAG_DATA_FROM = "sentry:data-from";
 
 /** A refusal or a failed Pulumi command: the message says what to do, no stack trace needed. */
 export class TrialError extends Error {}
@@ -82,8 +84,21 @@ export function generatePassword(): string {
 // Stack files.
 
 
-/** Config keys a trial must not inherit from staging even when they are not secret. */
-export const NOT_COPIED: readonly string[] = ["sentry:publicUrl", "sentry:csrfTrustedOrigins"];
+/**
+ * Config keys a trial must not inherit from staging even when they are not secret: the names
+ * users and SDKs know (a trial with its source's domain would take over its DNS record and
+ * certificate), and the source's dead-man's switch (a trial pinging it would hide the source's
+ * own outage).
+ */
+export const NOT_COPIED: readonly string[] = [
+    "sentry:publicUrl",
+    "sentry:csrfTrustedOrigins",
+    "sentry:domain",
+    "sentry:hostedZone",
+    "sentry:certificateArn",
+    "sentry:tls",
+    "sentry:heartbeatUrl",
+];
 
 /**
  * The trial's config: staging's plain values (secure values are encrypted for staging's
@@ -99,6 +114,41 @@ export function trialConfig(source: Record<string, unknown>, expiresAt: string):
     out["sentry:environment"] = "trial";
     out["sentry:protect"] = false;
     out["sentry:expiresAt"] = expiresAt;
+    return out;
+}
+
+/**
+ * What a trial on a copy of production's data must not take over from production: who gets
+ * paged and where mail goes (NOT_COPIED keeps the URL users and SDKs know). Mail is switched
+ * off (sentry:mail none) so the copy never emails production's users.
+ */
+export const NOT_COPIED_WITH_DATA: readonly string[] = [
+    "sentry:alarmEmails",
+    "sentry:alarmTopicArn",
+    "sentry:mailHost",
+    "sentry:mailFrom",
+    "sentry:mail",
+    "sentry:smtp",
+    "sentry:smtpPassword",
+    "sentry:dataSnapshotId",
+];
+
+/** The trial's config with production's data: trialConfig, minus NOT_COPIED_WITH_DATA, on a volume made from `snapshot`. */
+export function trialConfigWithData(source: Record<string, unknown>, expiresAt: string, snapshot: FoundSnapshot): Record<string, unknown> {
+    const out = Object.fromEntries(Object.entries(trialConfig(source, expiresAt)).filter(([k]) => !NOT_COPIED_WITH_DATA.includes(k)));
+    out["sentry:dataSnapshotId"] = snapshot.id;
+    // The new volume is at least the snapshot's size (EBS refuses a smaller one).
+    const size = typeof source["sentry:dataVolumeSizeGb"] === "number" ? (source["sentry:dataVolumeSizeGb"] as number) : 0;
+    if (size < snapshot.sizeGb) {
+        out["sentry:dataVolumeSizeGb"] = snapshot.sizeGb;
+    }
+    // A pre-upgrade snapshot holds the version before the upgrade: install that, then rehearse.
+    if (snapshot.dataVersion) {
+        out["sentry:sentryVersion"] = snapshot.dataVersion;
+    }
+    out["sentry:mail"] = "none";
+    // DLM's snapshots outlive the stack (they are not Pulumi's): a trial takes none of its own.
+    out["sentry:snapshotRetentionDays"] = 0;
     return out;
 }
 
@@ -186,6 +236,8 @@ export interface Env {
     summaryFile?: string;
     /** Where errors go (standard error on the command line); `log` when unset. */
     error?: (line: string) => void;
+    /** Looks up the source stack's snapshots (--with-data). */
+    snapshots?: SnapshotFinder;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -201,6 +253,8 @@ export interface CreateOptions {
     source?: string;
     /** Also run `pulumi up` with the policy pack. */
     up?: boolean;
+    /** The data volume from the source stack's latest snapshot (--with-data). */
+    withData?: boolean;
 }
 
 export async function createTrial(env: Env, name: string, options: CreateOptions = {}): Promise<{ expiresAt: string; file: string }> {
@@ -219,13 +273,40 @@ export async function createTrial(env: Env, name: string, options: CreateOptions
         throw new TrialError(`no Pulumi.${source}.yaml in ${env.dir} to copy settings from`);
     }
     const sourceConfig = sourceFile.config ?? {};
+    let snapshot: FoundSnapshot | undefined;
+    if (options.withData) {
+        if (sourceConfig["sentry:placement"] === "existing") {
+            throw new TrialError(`--with-data copies an EBS snapshot; ${source} runs on a server of its own (sentry:placement existing)`);
+        }
+        const region = sourceConfig["aws:region"];
+        if (typeof region !== "string" || region === "") {
+            throw new TrialError(`Pulumi.${source}.yaml sets no aws:region to look for its snapshots in`);
+        }
+        if (!env.snapshots) {
+            throw new TrialError("--with-data needs a snapshot look-up (the AWS CLI); none is configured");
+        }
+        let listed;
+        try {
+            listed = await env.snapshots.list(source, region);
+        } catch (e) {
+            throw new TrialError(`could not list the snapshots of ${source}: ${(e as Error).message}`);
+        }
+        snapshot = pickLatest(listed);
+        if (!snapshot) {
+            throw new TrialError(
+                `no completed snapshot of ${source}'s data volume in ${region} (tags SentryPreUpgrade=${source} or SentryData=${source}); wait for the daily DLM snapshot, or take one: aws ec2 create-snapshot --volume-id $(pulumi stack output dataVolumeId --stack ${source})`,
+            );
+        }
+        env.log(`data from ${source}'s ${snapshot.kind} snapshot ${snapshot.id} of ${snapshot.startTime} (${snapshot.sizeGb} GB${snapshot.dataVersion ? `, Sentry ${snapshot.dataVersion}` : ""})`);
+    }
 
     const init = ["stack", "init", name, "--no-select", "--non-interactive"];
     if (typeof sourceFile.secretsprovider === "string" && sourceFile.secretsprovider !== "") {
         init.push("--secrets-provider", sourceFile.secretsprovider);
     }
     await pulumi(env.runner, init);
-    fs.writeFileSync(file, renderTrialStackFile(readStackFile(env.dir, name), trialConfig(sourceConfig, expiresAt), name, source));
+    const config = snapshot ? trialConfigWithData(sourceConfig, expiresAt, snapshot) : trialConfig(sourceConfig, expiresAt);
+    fs.writeFileSync(file, renderTrialStackFile(readStackFile(env.dir, name), config, name, source));
     env.log(`wrote ${path.basename(file)} from Pulumi.${source}.yaml (environment trial, expires ${expiresAt})`);
 
     // Secure values are encrypted for the source stack; the trial gets fresh ones. The admin
@@ -239,7 +320,16 @@ export async function createTrial(env: Env, name: string, options: CreateOptions
     await pulumi(env.runner, ["stack", "tag", "set", TAG_ENVIRONMENT, "trial", "--stack", name, "--non-interactive"]);
     await pulumi(env.runner, ["stack", "tag", "set", TAG_EXPIRES_AT, expiresAt, "--stack", name, "--non-interactive"]);
     await pulumi(env.runner, ["stack", "tag", "set", TAG_SOURCE, source, "--stack", name, "--non-interactive"]);
+    if (snapshot) {
+        await pulumi(env.runner, ["stack", "tag", "set", TAG_DATA_FROM, snapshot.id, "--stack", name, "--non-interactive"]);
+    }
     env.log(`tagged stack ${name}: ${TAG_ENVIRONMENT}=trial, ${TAG_EXPIRES_AT}=${expiresAt}`);
+    if (snapshot) {
+        env.log(
+            `a copy of ${source}'s data: its users, password hashes, DSN keys and events. Mail is off, alarms page nobody, the URL is the trial's own; ` +
+                `log in with ${source}'s admin account (the fresh sentry:adminPassword applies only to a new user). Keep sentry:webCidrs tight, and destroy it when done.`,
+        );
+    }
 
     if (options.up) {
         await pulumi(env.runner, ["up", "--yes", "--non-interactive", "--stack", name, "--policy-pack", "policy"]);
@@ -428,6 +518,7 @@ const OPTIONS = {
     from: { type: "string" },
     now: { type: "string" },
     up: { type: "boolean" },
+    "with-data": { type: "boolean" },
     "dry-run": { type: "boolean" },
     help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
@@ -436,10 +527,10 @@ type Flag = Exclude<keyof typeof OPTIONS, "help">;
 
 const COMMANDS: Record<string, { synopsis: string; help: string; takesName: boolean; flags: Flag[] }> = {
     create: {
-        synopsis: "create <name> [--ttl 72h] [--from staging] [--up]",
-        help: `a trial stack copied from staging (or --from); --ttl between 1h and ${MAX_TTL_HOURS / 24}d, default ${DEFAULT_TTL}; --up also deploys it`,
+        synopsis: "create <name> [--ttl 72h] [--from staging] [--with-data] [--up]",
+        help: `a trial stack copied from staging (or --from); --ttl between 1h and ${MAX_TTL_HOURS / 24}d, default ${DEFAULT_TTL}; --with-data: its data volume from --from's latest snapshot; --up also deploys it`,
         takesName: true,
-        flags: ["ttl", "from", "up"],
+        flags: ["ttl", "from", "up", "with-data"],
     },
     extend: { synopsis: "extend <name> --ttl 48h", help: `move the trial's expiry to --ttl from now (default ${DEFAULT_TTL})`, takesName: true, flags: ["ttl"] },
     destroy: { synopsis: "destroy <name>", help: "destroy a trial's resources and remove its stack", takesName: true, flags: [] },
@@ -473,6 +564,7 @@ export interface ParsedArgs {
     from?: string;
     now?: string;
     up: boolean;
+    withData: boolean;
     dryRun: boolean;
     help: boolean;
 }
@@ -498,6 +590,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         from: values.from as string | undefined,
         now: values.now as string | undefined,
         up: values.up === true,
+        withData: values["with-data"] === true,
         dryRun: values["dry-run"] === true,
         help: values.help === true,
     };
@@ -544,7 +637,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
         const name = args.name!;
         switch (args.command) {
             case "create":
-                await createTrial(env, name, { ttl: args.ttl, source: args.from, up: args.up });
+                await createTrial(env, name, { ttl: args.ttl, source: args.from, up: args.up, withData: args.withData });
                 return 0;
             case "extend":
                 await extendTrial(env, name, args.ttl ?? DEFAULT_TTL);

@@ -42,3 +42,16 @@ export function canonicalOwnerProblem(partition: string): string | undefined {
         ? undefined
         : `no Canonical Ubuntu image publisher is known for the AWS partition ${partition}; set sentry:amiId to an Ubuntu 24.04 image of your own`;
 }
+
+/** The account's root principal (key policies grant the account, then IAM decides). */
+export function accountRootArn(partition: string, accountId: string): string {
+    return `arn:${partition}:iam::${accountId}:root`;
+}
+
+/** An SNS topic's ARN, e.g. to check that sentry:alarmTopicArn lies in the stack's partition and region. */
+export const SNS_TOPIC_ARN_RE = /^arn:(aws|aws-cn|aws-us-gov):sns:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_-]{1,256})$/;
+
+/** Every EBS snapshot of a region (snapshots have no account in their ARN). */
+export function snapshotsArn(partition: string, region: string): string {
+    return `arn:${partition}:ec2:${region}::snapshot/*`;
+}

@@ -1,7 +1,9 @@
 // SentryHost: the AWS side of a self-hosted Sentry (network, host, storage, access) and the
 // SentryProvisioner that turns the host into a running Sentry.
 import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { AlarmSettings, createAlarmTopic, createMetricAlarms, metricsNamespace, putMetricsPolicy } from "./alarms";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
 import { createNetwork, NetworkSpec } from "./network";
@@ -10,6 +12,8 @@ import { FrontDoorSpec, SesSpec } from "./frontDoorSpec";
 import { createSesMail } from "./mail";
 import { CANONICAL_OWNER_BY_PARTITION, canonicalOwnerProblem, managedPolicyArn, recoverActionArn } from "./partition";
 import { ApiTokenRequest, SentryProvisioner, SentryProvisionerArgs, SentrySettings } from "../host/provisioner";
+import { readScript, renderStepCommand } from "../host/render";
+import { createPreUpgradeSnapshot, pruneSnapshotsPolicy } from "./snapshots";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
 import { childName, resourceTags, StackIdentity } from "../tags";
 import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
@@ -48,6 +52,14 @@ export interface SentryHostArgs {
     smtpPassword?: pulumi.Input<string>;
     /** Passed to the provisioner: an API token for sentry:projects (SentryProvisionerArgs.apiToken). */
     apiToken?: ApiTokenRequest;
+    /** Where alarms go and their thresholds. */
+    alarms: AlarmSettings;
+    /** A dead-man's-switch URL the heartbeat also pings (secret). */
+    heartbeatUrl?: pulumi.Input<string>;
+    /** Stop, snapshot the data volume, then upgrade, on a version change; keep the newest `kept`. */
+    preUpgradeSnapshots: { enabled: boolean; kept: number };
+    /** Create the data volume from this EBS snapshot (restore, rollback, trial on real data). */
+    dataSnapshotId?: string;
 }
 
 function validateSentryHostArgs(args: SentryHostArgs): string[] {
@@ -56,6 +68,8 @@ function validateSentryHostArgs(args: SentryHostArgs): string[] {
         gp3PerformanceProblem(args.dataVolume.sizeGb, args.dataVolume.iops, args.dataVolume.throughputMBps),
         args.adminSshCidrs.length === 0 ? "adminSshCidrs is empty: Pulumi provisions the host over SSH" : sshCidrsProblem(args.adminSshCidrs),
         args.webCidrs.length === 0 ? "webCidrs is empty: nobody could reach Sentry" : undefined,
+        args.dataSnapshotId !== undefined && !/^snap-([0-9a-f]{8}|[0-9a-f]{17})$/.test(args.dataSnapshotId) ? `dataSnapshotId "${args.dataSnapshotId}" is not an EBS snapshot id (snap-0123456789abcdef0)` : undefined,
+        args.alarms.diskCriticalPercent <= args.alarms.diskWarningPercent ? `alarm thresholds: critical ${args.alarms.diskCriticalPercent}% must be above warning ${args.alarms.diskWarningPercent}%` : undefined,
         ...args.webCidrs.map(cidrProblem),
     ];
     const known = KNOWN_INSTANCE_TYPES[args.instanceType];
@@ -210,6 +224,16 @@ export class SentryHost extends pulumi.ComponentResource {
             parent,
         );
         new aws.iam.RolePolicyAttachment(n("ssm"), { role: role.name, policyArn: partition.apply((p) => managedPolicyArn(p, "AmazonSSMManagedInstanceCore")) }, parent);
+        // The heartbeat: PutMetricData into the stack's own namespace, nothing else.
+        const namespace = metricsNamespace(args.identity.project, args.identity.stack);
+        new aws.iam.RolePolicy(n("metrics"), { role: role.id, policy: putMetricsPolicy(namespace) }, parent);
+        if (args.preUpgradeSnapshots.enabled) {
+            new aws.iam.RolePolicy(
+                n("prune-snapshots-policy"),
+                { role: role.id, policy: partition.apply((p) => pruneSnapshotsPolicy(p, args.region, args.identity.stack)) },
+                parent,
+            );
+        }
         const profile = new aws.iam.InstanceProfile(n("profile"), { namePrefix: iamNamePrefix(n("host")), role: role.name, tags: tags("profile") }, parent);
 
         const instance = new aws.ec2.Instance(
@@ -251,6 +275,9 @@ export class SentryHost extends pulumi.ComponentResource {
                 iops: args.dataVolume.iops,
                 throughput: args.dataVolume.throughputMBps,
                 encrypted: true,
+                // A restore: the volume starts as the snapshot (prepare-data.sh keeps its filesystem,
+                // install-sentry.sh sees the version installed on it).
+                ...(args.dataSnapshotId ? { snapshotId: args.dataSnapshotId } : {}),
                 tags: tags("data", { SentryData: args.identity.stack }),
             },
             { ...parent, ...keep, ...(args.protect ? { retainOnDelete: true } : {}) },
@@ -258,6 +285,15 @@ export class SentryHost extends pulumi.ComponentResource {
         const attachment = new aws.ec2.VolumeAttachment(
             n("data-attachment"),
             { deviceName: DATA_DEVICE_NAME, volumeId: dataVolume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+            parent,
+        );
+
+        // Where alarms go: the stack's encrypted topic (and emails), and a topic of the user's.
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const alarmTopic = createAlarmTopic(
+            n,
+            tags,
+            { stack: args.identity.stack, settings: args.alarms, partition, accountId: account, cloudwatchPrincipal: principal("cloudwatch"), protect: args.protect },
             parent,
         );
 
@@ -274,7 +310,8 @@ export class SentryHost extends pulumi.ComponentResource {
                 evaluationPeriods: 2,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                alarmActions: [partition.apply((p) => recoverActionArn(p, args.region))],
+                alarmActions: [partition.apply((p) => recoverActionArn(p, args.region)), ...alarmTopic.actions],
+                okActions: alarmTopic.actions,
                 tags: tags("recover"),
             },
             parent,
@@ -351,6 +388,7 @@ export class SentryHost extends pulumi.ComponentResource {
 
         // With SES the SMTP username is the access key id, known only once the key exists: it
         // travels beside the password (smtpUsername), not in the plain settings.
+        let preUpgrade: aws.ebs.Snapshot | undefined;
         const provisionerArgs: SentryProvisionerArgs & { smtpUsername?: pulumi.Input<string> } = {
             connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
             storage: { dataDir: DATA_DIR, volumeId: dataVolume.id, volumeSizeGb: args.dataVolume.sizeGb },
@@ -363,11 +401,54 @@ export class SentryHost extends pulumi.ComponentResource {
             hostId: instance.id,
             dependsOn: [eipAssociation, attachment, ...frontDoor.ready, ...(ses?.ready ?? [])],
             apiToken: args.apiToken,
+            monitoring: {
+                metricsNamespace: namespace,
+                region: args.region,
+                heartbeatUrl: args.heartbeatUrl,
+                diskCriticalPercent: args.alarms.diskCriticalPercent,
+                memoryCriticalPercent: args.alarms.memoryPercent,
+            },
+            // Sentry stopped, the volume consistent: snapshot it before the new version is checked out.
+            beforeUpgrade: args.preUpgradeSnapshots.enabled
+                ? (stopped) => {
+                      preUpgrade = createPreUpgradeSnapshot(
+                          n,
+                          tags,
+                          { stack: args.identity.stack, volumeId: dataVolume.id, toVersion: args.sentry.version, fromVersion: args.deployedVersion, retain: args.protect, after: stopped },
+                          parent,
+                      );
+                      return [preUpgrade];
+                  }
+                : undefined,
         };
         this.provisioner = new SentryProvisioner(n("provision"), provisionerArgs, parent);
         this.dnsRecords = pulumi.all([frontDoor.dnsRecords, ses?.dnsRecords ?? pulumi.output([])]).apply(([a, b]) => [...a, ...b]);
         this.loadBalancerDnsName = frontDoor.loadBalancerDnsName;
         this.smtpUsername = ses?.smtpUsername;
+        const steps = this.provisioner.steps;
+        createMetricAlarms(n, tags, { stack: args.identity.stack, namespace, settings: args.alarms, actions: alarmTopic.actions, heartbeatInstalled: steps["install-heartbeat"] }, parent);
+
+        // The pruning rule, run on the host once the upgraded Sentry is healthy (a failed
+        // upgrade never prunes the snapshot it may need): keep the newest `kept`.
+        if (preUpgrade !== undefined) {
+            const snapshot = preUpgrade;
+            new command.remote.Command(
+                n("prune-snapshots"),
+                {
+                    connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: pulumi.secret(sshKey.privateKeyOpenssh) },
+                    create: renderStepCommand(
+                        "prune-snapshots",
+                        readScript("prune-snapshots.sh"),
+                        { STACK_NAME: args.identity.stack, KEEP: String(args.preUpgradeSnapshots.kept), AWS_REGION: args.region },
+                        readScript("lib.sh"),
+                    ),
+                    triggers: [snapshot.id, instance.id],
+                    addPreviousOutputInEnv: false,
+                    logging: "stdoutAndStderr",
+                },
+                { ...parent, dependsOn: [steps["install-heartbeat"], snapshot] },
+            );
+        }
 
         this.url = this.provisioner.url;
         this.publicIp = publicIp;

@@ -55,6 +55,8 @@ export interface SentrySettings {
     checkUpgradePath: boolean;
     /** Where the host downloads from instead of the upstream sites (sentry:mirrors); repoUrl is the git one. */
     mirrors?: HostMirrors;
+    /** HH:MM: unattended-upgrades may reboot the host then (a new kernel); unset, never automatically. */
+    rebootWindow?: string;
 }
 
 /** Mirrors of what the install downloads (each unset: the upstream site). */
@@ -79,6 +81,20 @@ export function imageMirrorsEnv(registries: Record<string, string> | undefined):
         .sort()
         .map((r) => `${r}=${registries![r]}`)
         .join(" ");
+}
+
+/** What the heartbeat (a systemd timer, every minute) reports and where to. */
+export interface HostMonitoring {
+    /** CloudWatch namespace the host's role may put metrics into; unset: no CloudWatch. */
+    metricsNamespace?: string;
+    /** The region of that namespace (with metricsNamespace). */
+    region?: string;
+    /** A dead-man's-switch URL pinged while all is well (a secret: it is a credential). */
+    heartbeatUrl?: pulumi.Input<string>;
+    /** A disk at or above it withholds the ping (the critical alarm threshold). */
+    diskCriticalPercent: number;
+    /** Memory at or above it withholds the ping. */
+    memoryCriticalPercent: number;
 }
 
 export type TlsMode = "alb" | "acme" | "proxy" | "none";
@@ -141,6 +157,14 @@ export interface SentryProvisionerArgs {
      * for the provider of Sentry's API. Only stacks that declare projects ask for one.
      */
     apiToken?: ApiTokenRequest;
+    /** The heartbeat's targets; unset, the timer still runs and logs to the journal only. */
+    monitoring?: HostMonitoring;
+    /**
+     * Called with the stop-for-upgrade step; what it returns runs after that step and before
+     * checkout-self-hosted (on AWS: the pre-upgrade snapshot of the data volume). The
+     * provisioner itself knows nothing of where the host runs.
+     */
+    beforeUpgrade?: (stopped: command.remote.Command) => pulumi.Resource[];
 }
 
 export interface ApiTokenRequest {
@@ -179,12 +203,15 @@ export const STEPS = [
     "authorize-ssh-keys",
     "prepare-data",
     "install-docker",
+    "configure-updates",
+    "stop-for-upgrade",
     "checkout-self-hosted",
     "configure-sentry",
     "install-sentry",
     "start-sentry",
     "create-admin",
     "check-health",
+    "install-heartbeat",
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
@@ -204,6 +231,7 @@ interface StepInputs {
     publicUrl: string;
     sshUser: string;
     sshPublicKeys: string[];
+    monitoring?: Omit<HostMonitoring, "heartbeatUrl">;
 }
 
 /** Every step's script inputs: a pure function of the settings, so tests can read them. */
@@ -238,6 +266,8 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             DOCKER_ADDRESS_POOL_SIZE: "24",
             ...dockerMirrors,
         },
+        "configure-updates": { ...(s.rebootWindow ? { REBOOT_WINDOW: s.rebootWindow } : {}) },
+        "stop-for-upgrade": { ...sentryDir, SENTRY_VERSION: s.version },
         "checkout-self-hosted": {
             ...sentryDir,
             SENTRY_VERSION: s.version,
@@ -265,6 +295,14 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
         "start-sentry": { ...sentryDir },
         "create-admin": { SENTRY_DIR: layout.sentryDir, SENTRY_ADMIN_EMAIL: s.adminEmail },
         "check-health": { SENTRY_DIR: layout.sentryDir, HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/` },
+        "install-heartbeat": {
+            HEARTBEAT_INTERVAL_SECONDS: "60",
+            HEALTH_URL: `http://127.0.0.1:${s.webPort}/_health/`,
+            DATA_DIR: i.storage.dataDir,
+            SENTRY_STATE_DIR: layout.stateDir,
+            ...(i.monitoring?.metricsNamespace ? { METRICS_NAMESPACE: i.monitoring.metricsNamespace, AWS_REGION: i.monitoring.region ?? "" } : {}),
+            ...(i.monitoring ? { DISK_CRITICAL_PERCENT: String(i.monitoring.diskCriticalPercent), MEMORY_CRITICAL_PERCENT: String(i.monitoring.memoryCriticalPercent) } : {}),
+        },
     };
 }
 
@@ -334,15 +372,23 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                     publicUrl,
                     sshUser: args.connection.user,
                     sshPublicKeys: args.sshPublicKeys,
+                    monitoring: args.monitoring && {
+                        metricsNamespace: args.monitoring.metricsNamespace,
+                        region: args.monitoring.region,
+                        diskCriticalPercent: args.monitoring.diskCriticalPercent,
+                        memoryCriticalPercent: args.monitoring.memoryCriticalPercent,
+                    },
                 }),
             );
 
         const steps: Partial<Record<StepName, command.remote.Command>> = {};
         const revision: Partial<Record<StepName, pulumi.Output<string>>> = {};
         let previous: command.remote.Command | undefined;
+        let upgradeGate: pulumi.Resource[] = [];
         const lib = readScript("lib.sh");
         for (const step of STEPS) {
-            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], lib));
+            const extra: Record<string, string> = step === "install-heartbeat" ? { "heartbeat.sh": readScript("heartbeat.sh") } : {};
+            let create = envs.apply((e) => renderStepCommand(step, readScript(`${step}.sh`), e[step], lib, extra));
             if (step === "checkout-self-hosted" && args.sentry.checkUpgradePath && args.deployedVersion !== undefined) {
                 // Refuse a bad upgrade at preview, before any command touches the host. The
                 // script checks again on the host, where the installed version is certain.
@@ -362,8 +408,9 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                 {
                     connection: step === "wait-for-host" ? firstConnection : connection,
                     create,
-                    // The admin password is the only secret, and it travels on stdin.
+                    // Secrets travel on stdin only: the admin password, the heartbeat URL (a credential).
                     ...(step === "create-admin" ? { stdin: pulumi.secret(args.adminPassword) } : {}),
+                    ...(step === "install-heartbeat" && args.monitoring?.heartbeatUrl !== undefined ? { stdin: pulumi.secret(args.monitoring.heartbeatUrl) } : {}),
                     triggers: triggers.length > 0 ? triggers : undefined,
                     // Inputs go through the env file; SSH env requests would be dropped by sshd.
                     addPreviousOutputInEnv: false,
@@ -371,11 +418,14 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: previous ? [previous] : args.dependsOn,
+                    dependsOn: previous ? [previous, ...(step === "checkout-self-hosted" ? upgradeGate : [])] : args.dependsOn,
                     additionalSecretOutputs: step === "create-admin" ? ["stdout", "stderr"] : undefined,
                 },
             );
             previous = steps[step];
+            if (step === "stop-for-upgrade" && args.beforeUpgrade) {
+                upgradeGate = args.beforeUpgrade(steps[step]);
+            }
         }
         this.steps = steps as Record<StepName, command.remote.Command>;
         if (args.apiToken !== undefined) {

@@ -46,11 +46,12 @@ const ENV_EOF = "SENTRY_DEPLOY_ENV_EOF";
  * to the script untouched, which is how a secret travels. The script and env file stay on the
  * host so an operator can re-run the step by hand (see `manualRunCommand`). `lib` is the
  * text of lib.sh, the helpers every script sources from its own directory; each step writes
- * it beside its script, so a step never depends on an earlier one having shipped it.
+ * it beside its script, so a step never depends on an earlier one having shipped it. `extra`
+ * names further scripts (file name -> text) the step writes beside its own.
  */
-export function renderStepCommand(step: string, script: string, env: Record<string, string>, lib: string): string {
+export function renderStepCommand(step: string, script: string, env: Record<string, string>, lib: string, extra: Record<string, string> = {}): string {
     const envText = renderEnvFile(env);
-    if (script.includes(SCRIPT_EOF) || lib.includes(SCRIPT_EOF) || envText.includes(ENV_EOF)) {
+    if (script.includes(SCRIPT_EOF) || lib.includes(SCRIPT_EOF) || envText.includes(ENV_EOF) || Object.values(extra).some((t) => t.includes(SCRIPT_EOF))) {
         throw new Error(`step ${step}: its text contains a heredoc terminator`);
     }
     const scriptPath = `${HOST_SCRIPT_DIR}/${step}.sh`;
@@ -66,6 +67,15 @@ export function renderStepCommand(step: string, script: string, env: Record<stri
         withoutFinalNewline(lib),
         SCRIPT_EOF,
         `as_root chmod 0644 ${libPath}`,
+        // Further scripts the step installs beside its own (e.g. the heartbeat a timer runs).
+        ...Object.keys(extra)
+            .sort()
+            .flatMap((file) => {
+                if (!/^[a-z][a-z0-9-]*\.sh$/.test(file)) {
+                    throw new Error(`step ${step}: extra script name ${file} is not a plain <name>.sh`);
+                }
+                return [`as_root tee ${HOST_SCRIPT_DIR}/${file} >/dev/null <<'${SCRIPT_EOF}'`, withoutFinalNewline(extra[file]), SCRIPT_EOF, `as_root chmod 0755 ${HOST_SCRIPT_DIR}/${file}`];
+            }),
         `as_root tee ${scriptPath} >/dev/null <<'${SCRIPT_EOF}'`,
         withoutFinalNewline(script),
         SCRIPT_EOF,

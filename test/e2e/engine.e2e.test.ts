@@ -177,6 +177,7 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
             "sentry-e2e-configure-sentry",
             "sentry-e2e-install-sentry",
             "sentry-e2e-start-sentry",
+            "sentry-e2e-stop-for-upgrade",
         ]);
         const runs = installRuns();
         expect(runs).toHaveLength(2);

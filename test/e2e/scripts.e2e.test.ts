@@ -88,9 +88,11 @@ describe("rendered steps over real SSH (no engine)", () => {
 
     step("a version change changes checkout and install; configure re-derives; the installer runs once more", async () => {
         const steps = await render("v2", { "sentry:publicUrl": URL_2, "sentry:sentryVersion": "26.8.0" });
-        expect(changedSteps(rendered.url, steps)).toEqual(["checkout-self-hosted", "install-sentry"]);
+        expect(changedSteps(rendered.url, steps)).toEqual(["stop-for-upgrade", "checkout-self-hosted", "install-sentry"]);
         // configure-sentry re-runs after every checkout (RERUN_AFTER): what it writes is derived from the tree.
-        await runSteps("v2", steps, ["checkout-self-hosted", "configure-sentry", "install-sentry", "start-sentry", "check-health"]);
+        await runSteps("v2", steps, ["stop-for-upgrade", "checkout-self-hosted", "configure-sentry", "install-sentry", "start-sentry", "check-health"]);
+        // Sentry was stopped cleanly before the checkout moved the tree (the pre-upgrade snapshot's moment on AWS).
+        expect(host.read(`${STATE_DIR}/upgrade-from`).trim()).toBe("26.7.2");
         expect(installRuns()).toHaveLength(2);
         expect(host.read(`${STATE_DIR}/installed-version`).trim()).toBe("26.8.0");
         expect(host.read(`${SENTRY_DIR}/sentry/config.yml`)).toContain(URL_2);

@@ -375,6 +375,33 @@ describe("rules", () => {
         expect(broken(plan, "production-backups-and-recovery")).toEqual([]);
     });
 
+    pair(
+        "production-alarms-subscribed",
+        prod,
+        without(prod, "aws:sns/topicSubscription:TopicSubscription"),
+        "sentry-prod-host",
+        /the production alarms notify nobody/,
+    );
+    it("production-alarms-subscribed: a topic of your own counts as a subscriber; a missing heartbeat alarm fails", () => {
+        const ownTopic = withResource(without(prod, "aws:sns/topicSubscription:TopicSubscription"), "alarm-heartbeat", (r) => {
+            r.inputs.alarmActions = [...(r.inputs.alarmActions as string[]), "arn:aws:sns:eu-central-1:123456789012:oncall-pager"];
+            return r;
+        });
+        expect(broken(ownTopic, "production-alarms-subscribed")).toEqual([]);
+        const noHeartbeat = withResource(prod, "alarm-heartbeat", (r) => ({ ...r, inputs: { ...r.inputs, treatMissingData: "notBreaching" } }));
+        expect(broken(noHeartbeat, "production-alarms-subscribed").map((v) => v.message)).toEqual(["no heartbeat alarm (metric Heartbeat, missing data breaching) watches the production host"]);
+        // Staging may run with a topic nobody subscribed to.
+        expect(broken(without(staging, "aws:sns/topicSubscription:TopicSubscription"), "production-alarms-subscribed")).toEqual([]);
+    });
+    pair("production-pre-upgrade-snapshots", prod, without(prod, "aws:ebs/snapshot:Snapshot"), "sentry-prod-data", /no pre-upgrade snapshot/);
+    it("production-pre-upgrade-snapshots: a snapshot not retained on delete fails; unknown (the engine) passes", () => {
+        const notRetained = withResource(prod, "pre-upgrade", (r) => ({ ...r, retainOnDelete: false }));
+        expect(broken(notRetained, "production-pre-upgrade-snapshots").map((v) => v.message)).toEqual(["sentry-prod-pre-upgrade is not retained on delete: the next upgrade would delete the previous one"]);
+        const unknown = withResource(prod, "pre-upgrade", (r) => ({ ...r, retainOnDelete: undefined }));
+        expect(broken(unknown, "production-pre-upgrade-snapshots")).toEqual([]);
+        expect(broken(without(staging, "aws:ebs/snapshot:Snapshot"), "production-pre-upgrade-snapshots")).toEqual([]);
+    });
+
     it("every rule has a passing and a failing case above", () => {
         expect([...tested].sort()).toEqual(RULES.map((r) => r.name).sort());
     });

@@ -114,6 +114,25 @@ describe("trial config", () => {
         });
         expect(secureKeys(staging)).toEqual(["sentry:adminPassword"]);
     });
+
+    it("takes neither its source's domain, zone, certificate and TLS mode nor its dead-man's switch", () => {
+        const staging = {
+            "sentry:environment": "staging",
+            "sentry:domain": "sentry-staging.your-company.com",
+            "sentry:hostedZone": "your-company.com",
+            "sentry:certificateArn": "arn:aws:acm:eu-central-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "sentry:tls": "alb",
+            "sentry:heartbeatUrl": "https://hc-ping.com/staging-uuid",
+            "sentry:alarmEmails": ["oncall@your-company.com"],
+        };
+        const trial = trialConfig(staging, "2026-11-27T12:00:00Z");
+        // A second record and certificate for staging's name would take staging's own over; a
+        // trial pinging staging's switch would hide staging's outage.
+        for (const key of ["sentry:domain", "sentry:hostedZone", "sentry:certificateArn", "sentry:tls", "sentry:heartbeatUrl"]) {
+            expect(trial, key).not.toHaveProperty([key]);
+        }
+        expect(trial["sentry:alarmEmails"]).toEqual(["oncall@your-company.com"]);
+    });
 });
 
 describe("create", () => {
@@ -270,7 +289,7 @@ describe("reaper", () => {
 
 describe("command line", () => {
     it("parses commands and flags with util.parseArgs", () => {
-        expect(parseArgs(["create", "demo", "--ttl", "3d", "--up"])).toEqual({ command: "create", name: "demo", ttl: "3d", up: true, dryRun: false, help: false });
+        expect(parseArgs(["create", "demo", "--ttl", "3d", "--up"])).toEqual({ command: "create", name: "demo", ttl: "3d", up: true, withData: false, dryRun: false, help: false });
         expect(parseArgs(["reap", "--dry-run", "--now=2026-12-01T00:00:00Z"])).toMatchObject({ command: "reap", dryRun: true, now: "2026-12-01T00:00:00Z" });
         expect(() => parseArgs(["create", "demo", "--ttl"])).toThrow(/Option '--ttl <value>' argument missing/);
         expect(() => parseArgs(["create", "demo", "--force"])).toThrow(/Unknown option '--force'/);

@@ -36,7 +36,15 @@ describe("the program in every partition", () => {
             const byName = (name: string) => plan.resources.find((r) => r.name === name);
             expect(byName("sentry-prod-ssm")?.inputs.policyArn).toBe(managedPolicyArn(partition, "AmazonSSMManagedInstanceCore"));
             expect(byName("sentry-prod-snapshots-policy")?.inputs.policyArn).toBe(managedPolicyArn(partition, "service-role/AWSDataLifecycleManagerServiceRole"));
-            expect(byName("sentry-prod-recover")?.inputs.alarmActions).toEqual([recoverActionArn(partition, region)]);
+            // Recover the instance, and tell the stack's alarm topic (in the same partition and region).
+            const recover = byName("sentry-prod-recover")?.inputs.alarmActions as string[];
+            expect(recover[0]).toBe(recoverActionArn(partition, region));
+            expect(recover.slice(1)).toEqual([expect.stringMatching(new RegExp(`^arn:${partition}:sns:${region}:123456789012:sentry-prod-alarms-`))]);
+            const keyPolicy = JSON.parse(String(byName("sentry-prod-alarms-key")?.inputs.policy));
+            expect(keyPolicy.Statement[0].Principal.AWS).toBe(`arn:${partition}:iam::123456789012:root`);
+            expect(keyPolicy.Statement[1].Principal.Service).toBe("cloudwatch.amazonaws.com");
+            const prune = JSON.parse(String(byName("sentry-prod-prune-snapshots-policy")?.inputs.policy));
+            expect(prune.Statement[1].Resource).toBe(`arn:${partition}:ec2:${region}::snapshot/*`);
             const trusted = (name: string) => JSON.parse(String(byName(name)?.inputs.assumeRolePolicy)).Statement[0].Principal.Service;
             // What the AWS provider's service principal data source answers in every partition here.
             expect(trusted("sentry-prod-role")).toBe("ec2.amazonaws.com");

@@ -10,7 +10,9 @@ function inventory(plan: Plan): string[] {
     return plan.resources.map((r) => `${r.type} ${r.name}`).sort();
 }
 
-function awsInventory(stack: string, withSnapshots = true): string[] {
+const ALARMS = ["unhealthy", "heartbeat", "data-disk-warning", "data-disk-critical", "root-disk-warning", "root-disk-critical", "memory"].map((a) => `alarm-${a}`);
+
+function awsInventory(stack: string, withSnapshots = true, emails: string[] = (readStackConfig(stack)["sentry:alarmEmails"] as string[] | undefined) ?? []): string[] {
     const p = `sentry-${stack}`;
     const steps = STEPS.map((s) => `command:remote:Command ${p}-provision-${s}`);
     return [
@@ -41,6 +43,15 @@ function awsInventory(stack: string, withSnapshots = true): string[] {
         `aws:ebs/volume:Volume ${p}-data`,
         `aws:ec2/volumeAttachment:VolumeAttachment ${p}-data-attachment`,
         `aws:cloudwatch/metricAlarm:MetricAlarm ${p}-recover`,
+        `aws:iam/rolePolicy:RolePolicy ${p}-metrics`,
+        `aws:iam/rolePolicy:RolePolicy ${p}-prune-snapshots-policy`,
+        `aws:kms/key:Key ${p}-alarms-key`,
+        `aws:sns/topic:Topic ${p}-alarms`,
+        `aws:sns/topicPolicy:TopicPolicy ${p}-alarms-policy`,
+        ...ALARMS.map((a) => `aws:cloudwatch/metricAlarm:MetricAlarm ${p}-${a}`),
+        ...emails.map((_, i) => `aws:sns/topicSubscription:TopicSubscription ${p}-alarms-email-${i}`),
+        `aws:ebs/snapshot:Snapshot ${p}-pre-upgrade`,
+        `command:remote:Command ${p}-prune-snapshots`,
         ...(withSnapshots
             ? [`aws:iam/role:Role ${p}-snapshots-role`, `aws:iam/rolePolicyAttachment:RolePolicyAttachment ${p}-snapshots-policy`, `aws:dlm/lifecyclePolicy:LifecyclePolicy ${p}-snapshots`]
             : []),
@@ -79,7 +90,7 @@ describe("staging and prod stacks", () => {
         expect(inventory(plan)).toEqual([...awsInventory("prod").filter((r) => !r.endsWith("-web-0")), ...front.add].sort());
         const protectedNames = plan.resources.filter((r) => r.protect).map((r) => r.name).sort();
         expect(protectedNames).toEqual(["sentry-prod-alb", "sentry-prod-data", "sentry-prod-eip", "sentry-prod-host"]);
-        expect(plan.resources.filter((r) => r.retainOnDelete).map((r) => r.name)).toEqual(["sentry-prod-data"]);
+        expect(plan.resources.filter((r) => r.retainOnDelete).map((r) => r.name).sort()).toEqual(["sentry-prod-data", "sentry-prod-pre-upgrade"]);
         expect(byName(plan, "sentry-prod-host").inputs).toMatchObject({ instanceType: "m7i.xlarge", disableApiTermination: true, tags: { SentryProfile: "feature-complete" } });
         expect(byName(plan, "sentry-prod-data").inputs).toMatchObject({ size: 200 });
     });

@@ -84,7 +84,7 @@ describe("provisioning chain", () => {
         ["the event rate limit", { "sentry:eventsPerMinuteLimit": 100 }, ["configure-sentry", "start-sentry", "check-health"]],
         ["the admin email", { "sentry:adminEmail": "ops@example.com" }, ["configure-sentry", "start-sentry", "create-admin", "check-health"]],
         // configure-sentry re-derives what it writes from the new checkout (the Redis command of the override).
-        ["the version", { "sentry:sentryVersion": "26.7.2" }, ["checkout-self-hosted", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
+        ["the version", { "sentry:sentryVersion": "26.7.2" }, ["stop-for-upgrade", "checkout-self-hosted", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
         ["the profile", { "sentry:profile": "feature-complete", "sentry:instanceType": "m7i.xlarge" }, ["prepare-data", "configure-sentry", "install-sentry", "start-sentry", "check-health"]],
         ["the data volume size (the filesystem grows)", { "sentry:dataVolumeSizeGb": 80 }, ["prepare-data"]],
         ["extra SSH keys", { "sentry:sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHumanKey alice@laptop"] }, ["authorize-ssh-keys"]],

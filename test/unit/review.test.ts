@@ -39,8 +39,9 @@ describe("the plain plan", () => {
         );
 
         expect(text).toMatch(/\+ sentry-prod-data {2}\(aws:ebs\/volume:Volume\) {2}\[protected, retained on delete\]\n(?: {4}.*\n)*? {4}tags: .*SentryData=prod/);
-        // The steps in the provisioner's order, not alphabetically, each with its script and inputs.
-        expect(review.steps.map((s) => s.step)).toEqual([...STEPS]);
+        // The steps in the provisioner's order, not alphabetically, each with its script and inputs;
+        // then the pruning of pre-upgrade snapshots, once the heartbeat is installed.
+        expect(review.steps.map((s) => s.step)).toEqual([...STEPS, "prune-snapshots"]);
         const configure = review.steps.find((s) => s.step === "configure-sentry")!;
         expect(configure.files.map((f) => f.path)).toEqual([
             "/usr/local/lib/sentry-deploy/lib.sh",
@@ -96,7 +97,7 @@ describe("the difference against a base", () => {
         expect(text.indexOf("!! PROTECTED RESOURCES THIS CHANGE WOULD DELETE")).toBeLessThan(text.indexOf("Resources (in the order"));
         expect(text).toContain("+- sentry-prod-subnet  (aws:ec2/subnet:Subnet)  REPLACE because of cidrBlock\n     cidrBlock: 10.43.0.0/24 -> 10.43.7.0/24 (forces replacement)");
         // Every step runs again on the new host, in run order.
-        expect(d.steps.map((s) => s.step)).toEqual([...STEPS]);
+        expect(d.steps.map((s) => s.step)).toEqual([...STEPS, "prune-snapshots"]);
     });
 
     it("calls out a protected resource that the change removes, before anything else", () => {

@@ -9,6 +9,8 @@
 #   $DATA_DIR/docker          Docker's data root (see install-docker.sh)
 #   $DATA_DIR/sentry-deploy   deploy state, root-only (0700)
 # leaving $DATA_DIR/self-hosted free for checkout-self-hosted.sh.
+# A volume that already holds an installation (restored from a snapshot) is
+# mounted as it is and reported ("found an existing Sentry installation").
 # A second run changes nothing.
 #
 # Run by hand as root:  DATA_DIR=/data DATA_VOLUME_ID=vol-0123456789abcdef0 bash prepare-data.sh
@@ -297,5 +299,13 @@ fi
 [[ -d "$MOUNT_POINT/docker" ]] || mkdir -m 0711 "$MOUNT_POINT/docker"
 [[ -d "$MOUNT_POINT/sentry-deploy" ]] || mkdir -m 0700 "$MOUNT_POINT/sentry-deploy"
 [[ "$(stat -c %a "$MOUNT_POINT/sentry-deploy")" == 700 ]] || chmod 0700 "$MOUNT_POINT/sentry-deploy"
+
+# A volume restored from a snapshot (sentry:dataSnapshotId), or a server reinstalled on
+# its old data disk: say what was found. Nothing here changes it; install-sentry.sh
+# reads the same marker and does not re-run the installer when the version matches.
+if [[ -f "$MOUNT_POINT/sentry-deploy/installed" ]]; then
+  found="$(tr -s '[:space:]' ' ' <"$MOUNT_POINT/sentry-deploy/installed" | sed 's/ $//')"
+  log "found an existing Sentry installation on $DATA_DIR: $found (kept as it is: no format, no reinstall of the same version)"
+fi
 
 log "ready: $DATA_DIR (docker data root $DATA_DIR/docker, state $DATA_DIR/sentry-deploy, swap ${SWAP_SIZE_GB} GiB)"
