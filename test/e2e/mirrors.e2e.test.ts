@@ -63,6 +63,7 @@ describe("mirrors with every other egress blocked", () => {
             "mirror-start",
             [
                 "set -euo pipefail",
+                "cd /", // host.sh exec keeps this machine's working directory, which the chroot does not have
                 "rm -rf /srv/mirror && mkdir -p /srv/mirror",
                 "git clone -q --bare /srv/git/self-hosted.git /srv/mirror/self-hosted.git",
                 `nohup git daemon --reuseaddr --export-all --verbose --base-path=/srv/mirror --listen=127.0.0.1 --port=${GIT_PORT} /srv/mirror >/var/log/git-mirror.log 2>&1 &`,
@@ -89,7 +90,7 @@ describe("mirrors with every other egress blocked", () => {
         // address and GitHub (by name: DNS to the resolver outside) fail, and are counted.
         const probe = await host.exec(
             "probe",
-            "curl -s --max-time 5 -o /dev/null http://192.0.2.1/ ; echo curl=$?; timeout 10 git ls-remote https://github.com/getsentry/self-hosted.git >/dev/null 2>&1; echo git=$?",
+            "cd /; curl -s --max-time 5 -o /dev/null http://192.0.2.1/ ; echo curl=$?; timeout 10 git ls-remote https://github.com/getsentry/self-hosted.git >/dev/null 2>&1; echo git=$?",
         );
         expect(probe.stdout).toMatch(/curl=(7|28)/);
         expect(probe.stdout).not.toContain("git=0\n");
@@ -121,7 +122,7 @@ describe("mirrors with every other egress blocked", () => {
 
     step("the checkout came from the mirror, and the mirrored image names are what the host will pull", async () => {
         expect(host.read("/var/log/git-mirror.log")).toMatch(/Request upload-pack for '\/self-hosted\.git'/);
-        const origin = await host.exec("origin", `git -c safe.directory='*' -C ${SENTRY_DIR} remote get-url origin`);
+        const origin = await host.exec("origin", `cd / && git -c safe.directory='*' -C ${SENTRY_DIR} remote get-url origin`);
         expect(origin.stdout.trim()).toBe(MIRRORS.selfHostedRepo);
         const custom = host.read(`${SENTRY_DIR}/.env.custom`);
         expect(custom).toContain("\nSENTRY_IMAGE=127.0.0.1:5000/ghcr/getsentry/sentry:26.8.0\n");
