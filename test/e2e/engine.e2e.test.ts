@@ -91,6 +91,8 @@ describe.skipIf(MISSING !== "")("pulumi engine against a real SSH host", () => {
         await configSet("sentry:publicUrl", URL_1);
         await configSet("sentry:profile", "errors-only");
         await configSet("sentry:sentryVersion", "26.7.2");
+        // The deprecated key on purpose: a stack written before sentry:mirrors keeps deploying
+        // (the loader maps it onto mirrors.selfHostedRepo with a warning).
         await configSet("sentry:selfHostedRepoUrl", repoUrl);
         // No swap file: swapon inside the test host would add swap to this very machine.
         await configSet("sentry:swapSizeGb", "0", ["--type", "int"]);

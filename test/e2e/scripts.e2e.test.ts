@@ -27,7 +27,7 @@ describe("rendered steps over real SSH (no engine)", () => {
         const steps = await renderSteps(host, {
             "sentry:adminEmail": ADMIN_EMAIL,
             "sentry:profile": "errors-only",
-            "sentry:selfHostedRepoUrl": repoUrl,
+            "sentry:mirrors": { selfHostedRepo: repoUrl },
             "sentry:swapSizeGb": "0",
             "sentry:adminPassword": password,
             ...overrides,
