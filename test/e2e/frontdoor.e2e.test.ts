@@ -163,13 +163,14 @@ describe("the front door on a booted host: HTTPS from an ACME CA, mail through S
         await host.exec("caddy-image", `cd ${ACME_DIR} && docker build -q -t ${CADDY_IMAGE} -f Dockerfile . >/dev/null && docker run --rm ${CADDY_IMAGE} caddy version`);
         // The domain resolves to the host for the CA's validation (as its DNS record would).
         await host.exec("hosts", `echo '${host.info.addr} ${DOMAIN}' >> /etc/hosts`);
-        await host.exec("pebble", `cd ${ACME_DIR} && PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 setsid ./pebble -config pebble.json </dev/null >/var/log/pebble.log 2>&1 & for i in $(seq 1 50); do curl -sk https://127.0.0.1:15000/roots/0 -o /dev/null && break; sleep 0.2; done`);
+        // Daemons of the test as transient systemd units of the booted host (stopped with it).
+        await host.exec("pebble", `systemd-run --unit=e2e-pebble --working-directory=${ACME_DIR} --setenv=PEBBLE_VA_NOSLEEP=1 --setenv=PEBBLE_WFE_NONCEREJECT=0 ${ACME_DIR}/pebble -config pebble.json && for i in $(seq 1 50); do curl -sk --max-time 2 https://127.0.0.1:15000/roots/0 -o /dev/null && break; sleep 0.2; done`);
         // The SMTP server, its password from a file (never on its command line).
         fs.copyFileSync(path.join(FIXTURES_DIR, "smtp-server.py"), path.join(dir, "smtp-server.py"));
         fs.writeFileSync(path.join(dir, "smtp-password"), `${smtpPassword}\n`, { mode: 0o600 });
         await host.exec(
             "smtp",
-            `cd ${ACME_DIR} && setsid python3 smtp-server.py --listen 0.0.0.0 --port ${MAIL_PORT} --port-file smtp.port --outdir /var/lib/sentry-e2e/mail --user ${MAIL_USER} --password-file smtp-password </dev/null >/var/log/smtp.log 2>&1 & for i in $(seq 1 50); do [ -s smtp.port ] && break; sleep 0.2; done; cat smtp.port`,
+            `systemd-run --unit=e2e-smtp --working-directory=${ACME_DIR} python3 smtp-server.py --listen 0.0.0.0 --port ${MAIL_PORT} --port-file ${ACME_DIR}/smtp.port --outdir /var/lib/sentry-e2e/mail --user ${MAIL_USER} --password-file ${ACME_DIR}/smtp-password && for i in $(seq 1 50); do [ -s ${ACME_DIR}/smtp.port ] && break; sleep 0.2; done; cat ${ACME_DIR}/smtp.port`,
         );
     });
 
