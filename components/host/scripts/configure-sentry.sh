@@ -669,7 +669,9 @@ if ((${#changed[@]} > 0)); then
 else
   log "no changes"
 fi
-log "profile $SENTRY_PROFILE, url $SENTRY_URL, registration $SENTRY_ALLOW_REGISTRATION, redis cap ${SENTRY_REDIS_MAXMEMORY:-none}, tls $SENTRY_TLS, mail ${SENTRY_SMTP_HOST:+$SENTRY_SMTP_HOST:$SENTRY_SMTP_PORT ($SENTRY_SMTP_SECURITY)}${SENTRY_SMTP_HOST:-bundled smtp container}"
+mail_summary="the bundled smtp container"
+[[ -z "$SENTRY_SMTP_HOST" ]] || mail_summary="$SENTRY_SMTP_HOST:$SENTRY_SMTP_PORT ($SENTRY_SMTP_SECURITY)"
+log "profile $SENTRY_PROFILE, url $SENTRY_URL, registration $SENTRY_ALLOW_REGISTRATION, redis cap ${SENTRY_REDIS_MAXMEMORY:-none}, tls $SENTRY_TLS, mail $mail_summary"
 if [[ "$SENTRY_TLS" == acme ]]; then
   log "TLS server $SENTRY_TLS_IMAGE for $SENTRY_DOMAIN: the ACME CA must reach this host on port 80 (HTTP-01) or 443 (TLS-ALPN-01), and $SENTRY_DOMAIN must resolve to it; certificates in $SENTRY_TLS_DATA_DIR/data/caddy/certificates"
 fi
