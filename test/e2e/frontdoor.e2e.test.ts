@@ -240,8 +240,11 @@ describe("the front door on a booted host: HTTPS from an ACME CA, mail through S
         expect([...(sampler?.seen ?? [])].filter((c) => c.includes(smtpPassword))).toEqual([]);
         expect(sampler?.samples ?? 0).toBeGreaterThan(100);
         const secret = `${SENTRY_DIR}/sentry-deploy-secrets/smtp-password`;
-        // The copy the test's SMTP server reads is the test's own.
-        expect(hostFilesContaining(host, smtpPassword).filter((f) => f !== `${ACME_DIR}/smtp-password`)).toEqual([secret]);
+        // The root file system, read from outside (the copy the test's SMTP server reads is the
+        // test's own); /data is the data disk, mounted inside the host only: searched there, the
+        // pattern read from that copy so the password is on no command line.
+        expect(hostFilesContaining(host, smtpPassword).filter((f) => f !== `${ACME_DIR}/smtp-password`)).toEqual([]);
+        expect(lines(await sh("data-sweep", `grep -rlsF -f ${ACME_DIR}/smtp-password ${DATA_DIR} --exclude-dir=docker --exclude-dir=containerd || true`))).toEqual([secret]);
         expect(await sh("secret-mode", `stat -c '%a %U' ${secret} $(dirname ${secret})`)).toBe("400 root\n700 root");
         const mounts = lines(await sh("mounts", `docker ps -q | xargs docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}{{range .Mounts}}{{if eq .Destination "/run/secrets/sentry-deploy-smtp-password"}} mounted{{end}}{{end}}' | awk '$2 == "mounted" {print $1}'`));
         expect(mounts).toEqual(["taskworker", "web"]);
