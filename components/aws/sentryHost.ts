@@ -386,10 +386,9 @@ export class SentryHost extends pulumi.ComponentResource {
                 ? createSesMail(name, { spec: args.ses, identity: args.identity, region: args.region, from: args.sentry.mail?.from ?? "", zoneId, validationTimeout: args.frontDoor.validationTimeout }, this)
                 : undefined;
 
-        // With SES the SMTP username is the access key id, known only once the key exists: it
-        // travels beside the password (smtpUsername), not in the plain settings.
+        // With SES the SMTP username is the access key id, known only once the key exists.
         let preUpgrade: aws.ebs.Snapshot | undefined;
-        const provisionerArgs: SentryProvisionerArgs & { smtpUsername?: pulumi.Input<string> } = {
+        const provisionerArgs: SentryProvisionerArgs = {
             connection: { host: publicIp, port: 22, user: SSH_USER, privateKey: sshKey.privateKeyOpenssh },
             storage: { dataDir: DATA_DIR, volumeId: dataVolume.id, volumeSizeGb: args.dataVolume.sizeGb },
             sentry: args.sentry,

@@ -3,7 +3,7 @@
 // Used by SentryHost for the AWS VM and on its own for a server you already have.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { digest, readScript, renderStepCommand } from "./render";
+import { digest, readScript, renderCaddyfile, renderStepCommand } from "./render";
 import { SentryProfile } from "../sizing";
 import { emailProblem, isDataDir, originProblem, sentryVersionProblem, sshPublicKeyProblem } from "../validation";
 import { HARD_STOPS, KNOWN_BAD_VERSIONS, upgradePathProblem } from "../versions";
@@ -104,6 +104,23 @@ export interface AcmeSettings {
     caUrl: string;
     /** The contact address of the ACME account (expiry notices). */
     email: string;
+    /** The TLS server's image (a Caddy 2 image); default TLS_SERVER_IMAGE. */
+    image?: string;
+    /** How often the TLS server looks for certificates to renew (Caddy's default 10m); for short-lived test certificates only. */
+    renewInterval?: string;
+}
+
+/** The TLS server's image with tls `acme`: Caddy, a pinned release (Docker Hub's official image). */
+export const TLS_SERVER_IMAGE = "caddy:2.11.9-alpine";
+/** Where the TLS server sends requests: upstream's nginx on the compose network. */
+export const TLS_SERVER_UPSTREAM = "nginx:80";
+
+/** How the host sees the front door: `proxy` = TLS terminated in front (alb or your proxy). */
+export function hostTlsMode(s: Pick<SentrySettings, "tls" | "behindTlsProxy">): "none" | "proxy" | "acme" {
+    if (s.tls === undefined) {
+        return s.behindTlsProxy ? "proxy" : "none";
+    }
+    return s.tls === "alb" || s.tls === "proxy" ? "proxy" : s.tls;
 }
 
 export interface MailSettings {
@@ -141,6 +158,8 @@ export interface SentryProvisionerArgs {
     adminPassword: pulumi.Input<string>;
     /** The SMTP password of `sentry.mail` (a secret; travels like the admin password, on stdin only). */
     smtpPassword?: pulumi.Input<string>;
+    /** The SMTP username when it exists only at deploy time (SES: the access key id); replaces `sentry.mail.username`. */
+    smtpUsername?: pulumi.Input<string>;
     /** Extra public keys for humans, kept in a managed block of the SSH user's authorized_keys. */
     sshPublicKeys: string[];
     /** The version the previous deployment reported, for the preview-time upgrade check. */
@@ -212,6 +231,7 @@ export const STEPS = [
     "create-admin",
     "check-health",
     "install-heartbeat",
+    "test-mail",
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
@@ -222,6 +242,8 @@ export function hostLayout(dataDir: string) {
         containerdRoot: `${dataDir}/containerd`,
         sentryDir: `${dataDir}/self-hosted`,
         stateDir: `${dataDir}/sentry-deploy`,
+        /** The TLS server's certificates, keys and ACME account (tls `acme`): on the data volume. */
+        tlsDir: `${dataDir}/tls`,
     };
 }
 
@@ -232,6 +254,8 @@ interface StepInputs {
     sshUser: string;
     sshPublicKeys: string[];
     monitoring?: Omit<HostMonitoring, "heartbeatUrl">;
+    /** Whether an SMTP password travels on configure-sentry's stdin (its value never comes here). */
+    smtpPassword?: boolean;
 }
 
 /** Every step's script inputs: a pure function of the settings, so tests can read them. */
@@ -249,6 +273,8 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
         ...(m.dockerHub && m.dockerHub.length > 0 ? { DOCKER_REGISTRY_MIRRORS: m.dockerHub.join(" ") } : {}),
     };
     const images: Record<string, string> = imageMirrors ? { SENTRY_IMAGE_MIRRORS: imageMirrors } : {};
+    const tls = hostTlsMode(s);
+    const mailFrom = s.mail?.from ?? s.mailFrom;
     return {
         "wait-for-host": { CLOUD_INIT_TIMEOUT_SECONDS: "900" },
         "authorize-ssh-keys": { SSH_USER: i.sshUser, SSH_PUBLIC_KEYS: i.sshPublicKeys.join("\n") },
@@ -280,15 +306,19 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             SENTRY_URL: i.publicUrl,
             SENTRY_CSRF_TRUSTED_ORIGINS: s.csrfTrustedOrigins.join(" "),
             SENTRY_PROFILE: s.profile,
-            SENTRY_BIND: String(s.webPort),
+            // Behind the TLS server on the host, nginx answers on loopback only.
+            SENTRY_BIND: tls === "acme" ? `127.0.0.1:${s.webPort}` : String(s.webPort),
             SENTRY_RETENTION_DAYS: String(s.retentionDays),
             SENTRY_ADMIN_EMAIL: s.adminEmail,
             SENTRY_ALLOW_REGISTRATION: String(s.allowRegistration),
-            SENTRY_BEHIND_TLS_PROXY: String(s.behindTlsProxy),
+            SENTRY_TLS: tls,
             SENTRY_SYSTEM_RATE_LIMIT: String(s.eventsPerMinuteLimit),
             SENTRY_REDIS_MAXMEMORY: s.redisMaxMemory,
             ...(s.mailHost ? { SENTRY_MAIL_HOST: s.mailHost } : {}),
-            ...(s.mailFrom ? { SENTRY_MAIL_FROM: s.mailFrom } : {}),
+            ...(mailFrom ? { SENTRY_MAIL_FROM: mailFrom } : {}),
+            ...(tls === "acme" ? acmeEnvironment(s, layout.tlsDir) : {}),
+            ...smtpEnvironment(s.mail),
+            ...(s.mail !== undefined ? { SENTRY_SMTP_PASSWORD_STDIN: String(i.smtpPassword === true) } : {}),
             ...images,
         },
         "install-sentry": { ...sentryDir, SENTRY_VERSION: s.version, SENTRY_PROFILE: s.profile, ...images, ...(m.buildProxy ? { SENTRY_BUILD_PROXY: m.buildProxy } : {}) },
@@ -303,6 +333,37 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
             ...(i.monitoring?.metricsNamespace ? { METRICS_NAMESPACE: i.monitoring.metricsNamespace, AWS_REGION: i.monitoring.region ?? "" } : {}),
             ...(i.monitoring ? { DISK_CRITICAL_PERCENT: String(i.monitoring.diskCriticalPercent), MEMORY_CRITICAL_PERCENT: String(i.monitoring.memoryCriticalPercent) } : {}),
         },
+        // Without mail there is nothing to send (the step says so), and nothing here changes.
+        "test-mail": {
+            SENTRY_DIR: layout.sentryDir,
+            ...(s.mail !== undefined ? { SENTRY_ADMIN_EMAIL: s.adminEmail, ...smtpEnvironment(s.mail), SENTRY_MAIL_FROM: s.mail.from } : {}),
+        },
+    };
+}
+
+/** configure-sentry's inputs for the TLS server on the host (tls `acme`). */
+function acmeEnvironment(s: SentrySettings, tlsDir: string): Record<string, string> {
+    if (s.domain === undefined || s.acme === undefined) {
+        throw new Error("tls acme needs a domain (sentry:domain) and the ACME CA settings");
+    }
+    return {
+        SENTRY_DOMAIN: s.domain,
+        SENTRY_TLS_IMAGE: s.acme.image ?? TLS_SERVER_IMAGE,
+        SENTRY_TLS_DATA_DIR: tlsDir,
+        SENTRY_CADDYFILE: renderCaddyfile({ domain: s.domain, caUrl: s.acme.caUrl, email: s.acme.email, upstream: TLS_SERVER_UPSTREAM, renewInterval: s.acme.renewInterval }),
+    };
+}
+
+/** The SMTP settings (never the password), as configure-sentry.sh and test-mail.sh read them. */
+function smtpEnvironment(m: MailSettings | undefined): Record<string, string> {
+    if (m === undefined) {
+        return {};
+    }
+    return {
+        SENTRY_SMTP_HOST: m.host,
+        SENTRY_SMTP_PORT: String(m.port),
+        SENTRY_SMTP_SECURITY: m.security,
+        ...(m.username !== undefined && m.username !== "" ? { SENTRY_SMTP_USERNAME: m.username } : {}),
     };
 }
 
@@ -313,8 +374,12 @@ export function stepEnvironments(i: StepInputs): Record<StepName, Record<string,
  * configure (everything it writes is derived from the checked-out tree too: the compose
  * override repeats the tree's Redis command, the nginx.conf behind a TLS proxy is the
  * tree's own with one directive replaced), install (which so runs with the new
- * override), start and health.
+ * override), start and health. test-mail re-runs only when its own inputs (the SMTP
+ * settings, sender and admin address) or the SMTP password change.
  */
+/** The steps a new SMTP password runs again (its secret digest is among their triggers). */
+export const SMTP_PASSWORD_STEPS: readonly StepName[] = ["configure-sentry", "start-sentry", "check-health", "test-mail"];
+
 export const RERUN_AFTER: Partial<Record<StepName, StepName[]>> = {
     "configure-sentry": ["checkout-self-hosted"],
     "start-sentry": ["configure-sentry", "install-sentry"],
@@ -331,8 +396,48 @@ function validateProvisionerArgs(args: SentryProvisionerArgs): string[] {
         ...args.sshPublicKeys.map(sshPublicKeyProblem),
         isDataDir(args.storage.dataDir) ? undefined : `dataDir "${args.storage.dataDir}" must be an absolute directory other than /`,
         args.storage.volumeId !== undefined && args.storage.device !== undefined ? "give either a volume id or a device, not both" : undefined,
+        ...frontDoorProblems(args),
     ];
     return problems.filter((p): p is string => p !== undefined);
+}
+
+/** The tls `acme` and mail settings the host side needs, checked before anything is rendered. */
+function frontDoorProblems(args: SentryProvisionerArgs): (string | undefined)[] {
+    const s = args.sentry;
+    const problems: (string | undefined)[] = [];
+    if (s.tls === "acme") {
+        if (s.domain === undefined || s.acme === undefined) {
+            problems.push(`tls "acme" needs a domain and the ACME CA settings (got domain ${s.domain ?? "unset"}, acme ${s.acme === undefined ? "unset" : "set"})`);
+        } else {
+            try {
+                renderCaddyfile({ domain: s.domain, caUrl: s.acme.caUrl, email: s.acme.email, upstream: TLS_SERVER_UPSTREAM, renewInterval: s.acme.renewInterval });
+            } catch (e) {
+                problems.push(`tls "acme": ${(e as Error).message}`);
+            }
+            if (s.acme.image !== undefined && !/^[a-z0-9][a-z0-9._/:@-]*$/.test(s.acme.image)) {
+                problems.push(`TLS server image "${s.acme.image}" is not an image reference like ${TLS_SERVER_IMAGE}`);
+            }
+            if (s.publicUrl !== undefined && s.publicUrl !== `https://${s.domain}`) {
+                problems.push(`with tls "acme" users reach https://${s.domain}, but publicUrl is ${s.publicUrl}; leave publicUrl unset or set it to https://${s.domain}`);
+            }
+        }
+    }
+    const m = s.mail;
+    if (m !== undefined) {
+        if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(m.host)) {
+            problems.push(`mail host "${m.host}" is not a host name or address like email-smtp.us-east-1.amazonaws.com`);
+        }
+        if (!Number.isInteger(m.port) || m.port < 1 || m.port > 65535) {
+            problems.push(`mail port ${m.port} is not a port (587 for starttls, 465 for tls)`);
+        }
+        problems.push(emailProblem(m.from.replace(/^.*<([^<>]+)>$/, "$1")));
+        if (m.username !== undefined && m.username !== "" && args.smtpPassword === undefined) {
+            problems.push(`mail username "${m.username}" is set but no SMTP password was given; set the password (a secret) or leave the username empty`);
+        }
+    } else if (args.smtpPassword !== undefined) {
+        problems.push("an SMTP password was given but no mail server (sentry:mail smtp or ses)");
+    }
+    return problems;
 }
 
 export class SentryProvisioner extends pulumi.ComponentResource {
@@ -359,16 +464,30 @@ export class SentryProvisioner extends pulumi.ComponentResource {
         // A new VM takes minutes to answer SSH: the first step dials patiently; later steps
         // run on a host already known to answer.
         const firstConnection = { ...connection, dialErrorLimit: 120, perDialTimeout: 15 };
-        // The origin users type (system.url-prefix); by default the address we connect to.
+        // The origin users type (system.url-prefix); by default https://<domain>, else the
+        // address we connect to.
         const publicUrl =
-            args.sentry.publicUrl !== undefined ? pulumi.output(args.sentry.publicUrl) : pulumi.interpolate`http://${args.connection.host}:${args.sentry.webPort}`;
+            args.sentry.publicUrl !== undefined
+                ? pulumi.output(args.sentry.publicUrl)
+                : args.sentry.domain !== undefined && hostTlsMode(args.sentry) !== "none"
+                  ? pulumi.output(`https://${args.sentry.domain}`)
+                  : pulumi.interpolate`http://${args.connection.host}:${args.sentry.webPort}`;
+        // The SMTP password travels like the admin password: on stdin (configure-sentry's, which
+        // writes it to a root-only file), never in a command line, an env file or plain state. Its
+        // digest (secret) makes the steps that depend on it run again when it changes.
+        const smtpPassword = args.sentry.mail !== undefined && args.smtpPassword !== undefined ? pulumi.secret(args.smtpPassword) : undefined;
+        const smtpPasswordRevision = smtpPassword?.apply((p) => digest("smtp-password", p));
 
+        // With SES the SMTP username is the access key id, known once the key exists. It is an
+        // identifier, not a credential (the password is), so it reaches the env files in the
+        // open and the step commands stay readable in previews.
+        const smtpUsername = args.smtpUsername !== undefined ? pulumi.unsecret(pulumi.output(args.smtpUsername)) : pulumi.output(undefined);
         const envs = pulumi
-            .all([publicUrl, pulumi.output(args.storage.volumeId)])
-            .apply(([publicUrl, volumeId]) =>
+            .all([publicUrl, pulumi.output(args.storage.volumeId), smtpUsername])
+            .apply(([publicUrl, volumeId, username]) =>
                 stepEnvironments({
                     storage: { dataDir: args.storage.dataDir, volumeId, volumeSizeGb: args.storage.volumeSizeGb, device: args.storage.device },
-                    sentry: args.sentry,
+                    sentry: username !== undefined && args.sentry.mail !== undefined ? { ...args.sentry, mail: { ...args.sentry.mail, username } } : args.sentry,
                     publicUrl,
                     sshUser: args.connection.user,
                     sshPublicKeys: args.sshPublicKeys,
@@ -378,6 +497,7 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                         diskCriticalPercent: args.monitoring.diskCriticalPercent,
                         memoryCriticalPercent: args.monitoring.memoryCriticalPercent,
                     },
+                    smtpPassword: smtpPassword !== undefined,
                 }),
             );
 
@@ -401,15 +521,22 @@ export class SentryProvisioner extends pulumi.ComponentResource {
                 });
             }
             const after = (RERUN_AFTER[step] ?? []).map((s) => revision[s] as pulumi.Output<string>);
+            // A new SMTP password changes what configure-sentry writes (so start-sentry recreates
+            // what mounts it, and the health check follows) and is worth a new test message. Its
+            // digest is a trigger of those steps of its own: the revisions other steps follow stay
+            // plain, so a preview and the offline diff still show which step re-runs and why.
+            const secretInputs = SMTP_PASSWORD_STEPS.includes(step) && smtpPasswordRevision !== undefined ? [smtpPasswordRevision] : [];
             revision[step] = pulumi.all([create, ...after]).apply((parts) => digest(...parts));
-            const triggers = [...(args.hostId !== undefined ? [pulumi.output(args.hostId)] : []), ...after];
+            const triggers = [...(args.hostId !== undefined ? [pulumi.output(args.hostId)] : []), ...after, ...secretInputs];
             steps[step] = new command.remote.Command(
                 `${name}-${step}`,
                 {
                     connection: step === "wait-for-host" ? firstConnection : connection,
                     create,
-                    // Secrets travel on stdin only: the admin password, the heartbeat URL (a credential).
+                    // Secrets travel on stdin only: the admin password to create-admin, the SMTP
+                    // password to configure-sentry.
                     ...(step === "create-admin" ? { stdin: pulumi.secret(args.adminPassword) } : {}),
+                    ...(step === "configure-sentry" && smtpPassword !== undefined ? { stdin: smtpPassword } : {}),
                     ...(step === "install-heartbeat" && args.monitoring?.heartbeatUrl !== undefined ? { stdin: pulumi.secret(args.monitoring.heartbeatUrl) } : {}),
                     triggers: triggers.length > 0 ? triggers : undefined,
                     // Inputs go through the env file; SSH env requests would be dropped by sshd.

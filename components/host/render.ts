@@ -120,3 +120,64 @@ export function digest(...parts: string[]): string {
     }
     return h.digest("hex").slice(0, 16);
 }
+
+/** What the TLS server on the host (sentry:tls acme) is told. */
+export interface CaddyfileInputs {
+    /** The name users type; Caddy obtains its certificate and redirects http:// to https://. */
+    domain: string;
+    /** The ACME directory URL (Let's Encrypt's by default). */
+    caUrl: string;
+    /** The ACME account's contact address (expiry notices). */
+    email: string;
+    /** Where Caddy sends the requests: upstream's nginx on the compose network. */
+    upstream: string;
+    /**
+     * How often Caddy looks for certificates to renew (Caddy's default: 10m). Only for CAs that
+     * issue short-lived certificates (the end-to-end test's Pebble); unset for Let's Encrypt.
+     */
+    renewInterval?: string;
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The Caddyfile of the TLS server (sentry:tls acme): one site, the domain, proxied to
+ * upstream's nginx, which passes the scheme on to Sentry (configure-sentry.sh's derived
+ * nginx.conf). Caddy's automatic HTTPS obtains and renews the certificate (HTTP-01 on
+ * port 80 or TLS-ALPN-01 on 443, so the CA must reach one of them) and answers every http://
+ * request with a permanent redirect to https://. HTTP/3 is off: it needs UDP 443, which the
+ * firewall rules do not open.
+ */
+export function renderCaddyfile(i: CaddyfileInputs): string {
+    if (!DOMAIN_RE.test(i.domain)) {
+        throw new Error(`domain "${i.domain}" is not a lowercase domain name like sentry.example.com`);
+    }
+    if (!/^https:\/\/[^\s{}"]+$/.test(i.caUrl)) {
+        throw new Error(`ACME CA URL "${i.caUrl}" must be an https:// URL, e.g. https://acme-v02.api.letsencrypt.org/directory`);
+    }
+    if (!/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$/.test(i.email)) {
+        throw new Error(`ACME account email "${i.email}" is not an address like ops@example.com`);
+    }
+    if (!/^[a-z0-9.-]+:[0-9]{1,5}$/.test(i.upstream)) {
+        throw new Error(`upstream "${i.upstream}" must be host:port, e.g. nginx:80`);
+    }
+    if (i.renewInterval !== undefined && !/^[1-9][0-9]*(s|m|h)$/.test(i.renewInterval)) {
+        throw new Error(`renew interval "${i.renewInterval}" must be a duration like 30s, 10m or 1h`);
+    }
+    return [
+        "# Written by configure-sentry.sh from the deployment's settings (sentry:tls acme); edits are overwritten.",
+        "{",
+        `\temail ${i.email}`,
+        `\tacme_ca ${i.caUrl}`,
+        ...(i.renewInterval !== undefined ? [`\trenew_interval ${i.renewInterval}`] : []),
+        "\tservers {",
+        "\t\tprotocols h1 h2",
+        "\t}",
+        "}",
+        "",
+        `${i.domain} {`,
+        `\treverse_proxy ${i.upstream}`,
+        "}",
+        "",
+    ].join("\n");
+}

@@ -35,6 +35,8 @@ echo "e2e: Docker Compose plugin ready after $((SECONDS - start)) s" >&2
 bash "$HERE/docker29/build.sh" >/dev/null
 bash "$HERE/docker29/sandbox.sh" rootfs >/dev/null
 echo "e2e: Docker 29 binaries and sandbox root file system ready after $((SECONDS - start)) s" >&2
+bash "$HERE/acme/build.sh" >/dev/null
+echo "e2e: Caddy and Pebble (the front-door suite) ready after $((SECONDS - start)) s" >&2
 rc=0
 npx vitest run --config "$HERE/vitest.config.ts" "$@" </dev/null || rc=$?
 echo "e2e: finished in $((SECONDS - start)) s (exit $rc)" >&2

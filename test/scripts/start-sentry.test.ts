@@ -56,6 +56,8 @@ describe("start-sentry.sh", () => {
       expect.stringMatching(/^[0-9a-f]{64} sentry\/config\.yml$/),
       expect.stringMatching(/^[0-9a-f]{64} sentry\/sentry\.conf\.py$/),
       expect.stringMatching(/^[0-9a-f]{64} nginx\.behind-tls-proxy\.conf$/),
+      "absent tls-server.Caddyfile",
+      "absent sentry-deploy-secrets/smtp-password",
       "",
     ]);
   });

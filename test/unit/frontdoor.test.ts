@@ -72,7 +72,7 @@ describe("tls alb", () => {
         expect(byName(p, "sentry-prod-cert-validated").inputs.validationRecordFqdns).toEqual([String(validation.name).replace(/\.$/, "")]);
         expect(byName(p, "sentry-prod-dns").inputs).toMatchObject({ name: "sentry.example.com", type: "A", aliases: [{ name: p.outputs.loadBalancerDnsName, evaluateTargetHealth: true }] });
         expect(byName(p, "sentry-prod-host").inputs.tags).toMatchObject({ SentryTls: "alb" });
-        expect(envOf(p, "configure-sentry")).toMatchObject({ SENTRY_URL: "https://sentry.example.com", SENTRY_BEHIND_TLS_PROXY: "true" });
+        expect(envOf(p, "configure-sentry")).toMatchObject({ SENTRY_URL: "https://sentry.example.com", SENTRY_TLS: "proxy" });
         expect(p.outputs).toMatchObject({ sentryUrl: "https://sentry.example.com", dnsRecords: [] });
         expect(formatViolations(blockingViolations(checkPlan(p)))).toBe("");
     });
@@ -169,6 +169,13 @@ describe("mail", () => {
         // The host receives SES's endpoint and the key's id; the SMTP password is a secret.
         expect(p.outputs.mail).toEqual({ host: "email-smtp.eu-central-1.amazonaws.com", port: 587, security: "starttls", from: "sentry@sentry.example.com", username: expect.stringMatching(/^AKIA[0-9A-F]{16}$/), password: "[secret]" });
         expect(JSON.stringify(p)).not.toMatch(/mock-smtp-|mock-secret-/);
+        // The key's id reaches the host as the SMTP username of configure-sentry and test-mail,
+        // in the open (an identifier); the password only on configure-sentry's stdin.
+        const username = (p.outputs.mail as { username: string }).username;
+        for (const step of ["configure-sentry", "test-mail"]) {
+            expect(envOf(p, step), step).toMatchObject({ SENTRY_SMTP_HOST: "email-smtp.eu-central-1.amazonaws.com", SENTRY_SMTP_USERNAME: username });
+        }
+        expect(byName(p, "sentry-prod-provision-configure-sentry").inputs.stdin).toBe("[secret]");
         // Sentry's first mail waits for the verified domain and the user's permission.
         expect(byName(p, "sentry-prod-provision-wait-for-host").dependsOn).toEqual(expect.arrayContaining(["sentry-prod-ses-verified", "sentry-prod-ses-send"]));
     });
@@ -195,7 +202,7 @@ describe("your own server", () => {
         const p = await plan("own", own, { secrets: { "sentry:existingHostPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n", "sentry:smtpPassword": "mailgun-secret-456" } });
         expect(p.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
         expect(p.resources.filter((r) => r.type === "command:remote:Command")).toHaveLength(STEPS.length);
-        expect(envOf(p, "configure-sentry", "sentry-staging")).toMatchObject({ SENTRY_URL: "https://sentry.acme-corp.io", SENTRY_BEHIND_TLS_PROXY: "true" });
+        expect(envOf(p, "configure-sentry", "sentry-staging")).toMatchObject({ SENTRY_URL: "https://sentry.acme-corp.io", SENTRY_TLS: "acme" });
         expect(p.outputs.mail).toEqual({ host: "smtp.mailgun.org", port: 587, security: "starttls", from: "sentry@sentry.acme-corp.io", username: "sentry@mg.acme-corp.io", password: "[secret]" });
         expect(JSON.stringify(p)).not.toContain("mailgun-secret-456");
     });

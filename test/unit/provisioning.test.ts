@@ -64,7 +64,7 @@ describe("provisioning chain", () => {
             SENTRY_RETENTION_DAYS: "30",
             SENTRY_ADMIN_EMAIL: "sentry-admin@example.com",
             SENTRY_ALLOW_REGISTRATION: "false",
-            SENTRY_BEHIND_TLS_PROXY: "false",
+            SENTRY_TLS: "none",
             SENTRY_SYSTEM_RATE_LIMIT: "3000",
             SENTRY_REDIS_MAXMEMORY: "1gb",
         });

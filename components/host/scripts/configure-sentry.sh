@@ -8,10 +8,14 @@
 # "# END configure-sentry.sh managed block" lines, at the end of:
 #   sentry/config.yml      system.url-prefix, system.admin-email,
 #                          auth.allow-registration, mail.from and
-#                          system.rate-limit (when set)
+#                          system.rate-limit (when set), and with SENTRY_SMTP_HOST
+#                          mail.backend, mail.host, mail.port, mail.username,
+#                          mail.use-tls, mail.use-ssl (never mail.password)
 #   sentry/sentry.conf.py  CSRF_TRUSTED_ORIGINS, SENTRY_FEATURES["auth:register"],
-#                          SENTRY_OPTIONS["mail.from"] (when set), and the
-#                          TLS-proxy settings when SENTRY_BEHIND_TLS_PROXY=true
+#                          SENTRY_OPTIONS["mail.from"] (when set), the
+#                          TLS-proxy settings when SENTRY_TLS is proxy or acme,
+#                          and with an SMTP password the lines that read
+#                          SENTRY_OPTIONS["mail.password"] from its mounted file
 #   .env.custom            COMPOSE_PROFILES, SENTRY_BIND,
 #                          SENTRY_EVENT_RETENTION_DAYS, SENTRY_MAIL_HOST (when set),
 #                          LAUNCHPAD_RPC_SHARED_SECRET (generated once per host);
@@ -32,7 +36,18 @@
 #           $http_x_forwarded_proto: https or http, else $scheme), so Sentry's
 #           SECURE_PROXY_SSL_HEADER sees https. Refused when the directive is not
 #           there exactly once, or nginx no longer mounts ./nginx.conf.
-# Both are re-derived from the checked-out tree on every run (Pulumi runs this
+#   tls-server (SENTRY_TLS=acme) the TLS server on this host: SENTRY_TLS_IMAGE
+#           (Caddy 2) publishing ports 80 and 443, reading $TLS_SERVER_CADDYFILE
+#           (untracked, written here from SENTRY_CADDYFILE), keeping certificates,
+#           keys and the ACME account in SENTRY_TLS_DATA_DIR (on the data volume),
+#           proxying to upstream's nginx on the compose network; nginx itself
+#           answers on SENTRY_BIND=127.0.0.1:<port> only. Caddy renews in place
+#           (nothing restarts); the CA must reach port 80 (HTTP-01) or 443.
+#   web, taskworker (and worker where the tree has it), with an SMTP password:
+#           mounts $SMTP_PASSWORD_FILE (root-only, written here from stdin)
+#           read-only at /run/secrets/sentry-deploy-smtp-password. Only these
+#           containers send mail; no other container sees the file.
+# All of it is re-derived from the checked-out tree on every run (Pulumi runs this
 # after every checkout), never copied from an older release.
 #
 # .env.custom is read by install.sh (install/_lib.sh sources it with bash, then
@@ -67,8 +82,30 @@
 #                                e.g. sentry@example.com or "Sentry <sentry@example.com>".
 #   SENTRY_REDIS_MAXMEMORY       default empty (Redis left unlimited, as upstream).
 #                                Memory cap like 1gb or 512mb.
-#   SENTRY_BEHIND_TLS_PROXY      default false. true when a TLS-terminating proxy
-#                                (sending X-Forwarded-Proto) is in front; needs https SENTRY_URL.
+#   SENTRY_TLS                   default: proxy when SENTRY_BEHIND_TLS_PROXY=true, else none.
+#                                none: plain HTTP. proxy: a TLS-terminating proxy in front (an
+#                                ALB or yours) sends X-Forwarded-Proto; needs an https SENTRY_URL.
+#                                acme: the TLS server on this host (above); needs SENTRY_DOMAIN,
+#                                SENTRY_URL=https://<SENTRY_DOMAIN>, SENTRY_BIND=127.0.0.1:<port>,
+#                                SENTRY_CADDYFILE and SENTRY_TLS_DATA_DIR.
+#   SENTRY_BEHIND_TLS_PROXY      default false. The older switch: true = SENTRY_TLS=proxy.
+#   SENTRY_DOMAIN                (acme) the name users type, e.g. sentry.example.com.
+#   SENTRY_CADDYFILE             (acme) the TLS server's Caddyfile text (Pulumi renders it:
+#                                render.ts renderCaddyfile); must serve SENTRY_DOMAIN.
+#   SENTRY_TLS_DATA_DIR          (acme) absolute directory for certificates and keys, e.g.
+#                                /data/tls (created 0700; kept when acme is switched off).
+#   SENTRY_TLS_IMAGE             (acme) default caddy:2.11.9-alpine. A Caddy 2 image (pulled
+#                                through SENTRY_IMAGE_MIRRORS when its registry has a mirror).
+#   SENTRY_SMTP_HOST             default empty (mail goes to the bundled smtp container, as
+#                                upstream). The SMTP server, e.g. email-smtp.us-east-1.amazonaws.com.
+#   SENTRY_SMTP_PORT             default 587 (starttls), 465 (tls), 25 (none).
+#   SENTRY_SMTP_SECURITY         default starttls. starttls (mail.use-tls), tls (implicit TLS,
+#                                mail.use-ssl) or none.
+#   SENTRY_SMTP_USERNAME         default empty (no login).
+#   SENTRY_SMTP_PASSWORD_STDIN   default false. true: the SMTP password is the first line of
+#                                stdin (never an argument or variable); it is written to
+#                                $SMTP_PASSWORD_FILE (mode 0400, in a 0700 directory), never
+#                                printed. false: that file is removed.
 #   SENTRY_IMAGE_MIRRORS         default empty. Registry mirrors, space-separated
 #                                REGISTRY=PREFIX pairs, e.g. "ghcr.io=mirror.example.cn/ghcr
 #                                docker.io=mirror.example.cn/hub". Every image the checkout
@@ -99,6 +136,16 @@ SENTRY_MAIL_FROM="${SENTRY_MAIL_FROM:-}"
 SENTRY_REDIS_MAXMEMORY="${SENTRY_REDIS_MAXMEMORY:-}"
 SENTRY_BEHIND_TLS_PROXY="${SENTRY_BEHIND_TLS_PROXY:-false}"
 SENTRY_IMAGE_MIRRORS="${SENTRY_IMAGE_MIRRORS:-}"
+SENTRY_TLS="${SENTRY_TLS:-}"
+SENTRY_DOMAIN="${SENTRY_DOMAIN:-}"
+SENTRY_CADDYFILE="${SENTRY_CADDYFILE:-}"
+SENTRY_TLS_DATA_DIR="${SENTRY_TLS_DATA_DIR:-}"
+SENTRY_TLS_IMAGE="${SENTRY_TLS_IMAGE:-caddy:2.11.9-alpine}"
+SENTRY_SMTP_HOST="${SENTRY_SMTP_HOST:-}"
+SENTRY_SMTP_SECURITY="${SENTRY_SMTP_SECURITY:-starttls}"
+SENTRY_SMTP_PORT="${SENTRY_SMTP_PORT:-}"
+SENTRY_SMTP_USERNAME="${SENTRY_SMTP_USERNAME:-}"
+SENTRY_SMTP_PASSWORD_STDIN="${SENTRY_SMTP_PASSWORD_STDIN:-false}"
 
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # log, die, require_*, wait_with_heartbeat; beside this script
@@ -157,6 +204,62 @@ is_bool "$SENTRY_ALLOW_REGISTRATION" || die "SENTRY_ALLOW_REGISTRATION='$SENTRY_
 [[ "$SENTRY_SYSTEM_RATE_LIMIT" =~ ^(0|[1-9][0-9]{0,8})$ ]] ||
   die "SENTRY_SYSTEM_RATE_LIMIT='$SENTRY_SYSTEM_RATE_LIMIT' must be a whole number of events per minute (0 = no limit), e.g. 6000"
 is_bool "$SENTRY_BEHIND_TLS_PROXY" || die "SENTRY_BEHIND_TLS_PROXY='$SENTRY_BEHIND_TLS_PROXY' must be true or false"
+case "$SENTRY_TLS" in
+"") SENTRY_TLS=$([[ "$SENTRY_BEHIND_TLS_PROXY" == true ]] && echo proxy || echo none) ;;
+none)
+  [[ "$SENTRY_BEHIND_TLS_PROXY" == false ]] ||
+    die "SENTRY_TLS=none contradicts SENTRY_BEHIND_TLS_PROXY=true; set SENTRY_TLS=proxy (a TLS proxy in front) or drop SENTRY_BEHIND_TLS_PROXY"
+  ;;
+proxy | acme) ;;
+alb) die "SENTRY_TLS='alb' is the program's name for a load balancer in front; on the host that is SENTRY_TLS=proxy" ;;
+*) die "SENTRY_TLS='$SENTRY_TLS' must be none, proxy (TLS terminated in front) or acme (the TLS server on this host)" ;;
+esac
+# Behind proxy and acme alike Sentry sees https through nginx (secure cookies, X-Forwarded-Proto).
+[[ "$SENTRY_TLS" != none ]] && SENTRY_BEHIND_TLS_PROXY=true
+if [[ "$SENTRY_TLS" == acme ]]; then
+  [[ -n "$SENTRY_DOMAIN" ]] || die "SENTRY_TLS=acme needs SENTRY_DOMAIN, the name users type (e.g. sentry.example.com)"
+  [[ "$SENTRY_DOMAIN" =~ ^$HOST_RE$ && "$SENTRY_DOMAIN" == *.* ]] ||
+    die "SENTRY_DOMAIN='$SENTRY_DOMAIN' must be a lowercase domain name like sentry.example.com"
+  [[ "$SENTRY_URL" == "https://$SENTRY_DOMAIN" ]] ||
+    die "SENTRY_TLS=acme serves https://$SENTRY_DOMAIN, but SENTRY_URL='$SENTRY_URL'; set SENTRY_URL=https://$SENTRY_DOMAIN"
+  [[ "$SENTRY_BIND" =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
+    die "SENTRY_TLS=acme puts the TLS server on ports 80 and 443, with nginx behind it on loopback; set SENTRY_BIND=127.0.0.1:<port> (got '$SENTRY_BIND')"
+  [[ -n "$SENTRY_CADDYFILE" ]] || die "SENTRY_TLS=acme needs SENTRY_CADDYFILE, the TLS server's Caddyfile (the deployment renders it)"
+  grep -qxF "$SENTRY_DOMAIN {" <<<"$SENTRY_CADDYFILE" ||
+    die "SENTRY_CADDYFILE has no site block for SENTRY_DOMAIN='$SENTRY_DOMAIN' (a line '$SENTRY_DOMAIN {'); render it for this domain"
+  require_abs_path SENTRY_TLS_DATA_DIR "$SENTRY_TLS_DATA_DIR" /data/tls
+  [[ "$SENTRY_TLS_IMAGE" =~ ^[a-z0-9][a-z0-9._/:@-]*$ ]] ||
+    die "SENTRY_TLS_IMAGE='$SENTRY_TLS_IMAGE' is not an image reference like caddy:2.11.9-alpine"
+fi
+if [[ -n "$SENTRY_SMTP_HOST" ]]; then
+  [[ "${SENTRY_SMTP_HOST,,}" =~ ^$HOST_RE$ ]] ||
+    die "SENTRY_SMTP_HOST='$SENTRY_SMTP_HOST' must be a host name or address like email-smtp.us-east-1.amazonaws.com"
+  case "$SENTRY_SMTP_SECURITY" in
+  starttls) default_port=587 ;;
+  tls) default_port=465 ;;
+  none) default_port=25 ;;
+  *) die "SENTRY_SMTP_SECURITY='$SENTRY_SMTP_SECURITY' must be starttls (port 587), tls (implicit TLS, port 465) or none" ;;
+  esac
+  SENTRY_SMTP_PORT="${SENTRY_SMTP_PORT:-$default_port}"
+  if ! [[ "$SENTRY_SMTP_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || ((SENTRY_SMTP_PORT > 65535)); then
+    die "SENTRY_SMTP_PORT='$SENTRY_SMTP_PORT' must be a port, e.g. $default_port for $SENTRY_SMTP_SECURITY"
+  fi
+  [[ "$SENTRY_SMTP_USERNAME" =~ ^[^[:space:][:cntrl:]]*$ ]] ||
+    die "SENTRY_SMTP_USERNAME must not contain spaces or control characters"
+  is_bool "$SENTRY_SMTP_PASSWORD_STDIN" || die "SENTRY_SMTP_PASSWORD_STDIN='$SENTRY_SMTP_PASSWORD_STDIN' must be true or false"
+  if [[ -n "$SENTRY_SMTP_USERNAME" && "$SENTRY_SMTP_PASSWORD_STDIN" == false ]]; then
+    die "SENTRY_SMTP_USERNAME='$SENTRY_SMTP_USERNAME' is set but no password comes on stdin; set SENTRY_SMTP_PASSWORD_STDIN=true and pipe the password in (first line of stdin)"
+  fi
+elif [[ "$SENTRY_SMTP_PASSWORD_STDIN" == true || -n "$SENTRY_SMTP_USERNAME" ]]; then
+  die "an SMTP username or password was given without SENTRY_SMTP_HOST; set the SMTP server too"
+fi
+smtp_password=""
+if [[ "$SENTRY_SMTP_PASSWORD_STDIN" == true ]]; then
+  IFS= read -r smtp_password || true
+  smtp_password="${smtp_password%$'\r'}"
+  [[ -n "$smtp_password" ]] ||
+    die "SENTRY_SMTP_PASSWORD_STDIN=true but there is no password on stdin: pass it as the first line of standard input (never as an argument or variable)"
+fi
 if [[ -n "$SENTRY_MAIL_HOST" ]] && ! [[ "${SENTRY_MAIL_HOST,,}" =~ ^$HOST_RE$ && "$SENTRY_MAIL_HOST" == *.* ]]; then
   die "SENTRY_MAIL_HOST='$SENTRY_MAIL_HOST' must be a fully qualified domain name like mail.example.com"
 fi
@@ -173,7 +276,7 @@ if [[ -n "$SENTRY_REDIS_MAXMEMORY" ]]; then
 fi
 parse_image_mirrors SENTRY_IMAGE_MIRRORS "$SENTRY_IMAGE_MIRRORS"
 if [[ "$SENTRY_BEHIND_TLS_PROXY" == true && "$SENTRY_URL" != https://* ]]; then
-  die "SENTRY_BEHIND_TLS_PROXY=true marks cookies secure, which breaks login over '$SENTRY_URL'; use the proxy's https:// origin as SENTRY_URL"
+  die "SENTRY_TLS=$SENTRY_TLS (SENTRY_BEHIND_TLS_PROXY=true) marks cookies secure, which breaks login over '$SENTRY_URL'; use the proxy's https:// origin as SENTRY_URL"
 fi
 
 if [[ -n "$SENTRY_DIR" ]]; then
@@ -278,11 +381,24 @@ header="$BEGIN_TAG (edits inside are overwritten on the next deploy)"
   if [[ -n "$SENTRY_MAIL_FROM" ]]; then
     echo "mail.from: $(yaml_str "$SENTRY_MAIL_FROM")"
   fi
+  if [[ -n "$SENTRY_SMTP_HOST" ]]; then
+    echo "mail.backend: 'smtp'"
+    echo "mail.host: $(yaml_str "$SENTRY_SMTP_HOST")"
+    echo "mail.port: $SENTRY_SMTP_PORT"
+    echo "mail.username: $(yaml_str "$SENTRY_SMTP_USERNAME")"
+    echo "mail.use-tls: $([[ "$SENTRY_SMTP_SECURITY" == starttls ]] && echo true || echo false)"
+    echo "mail.use-ssl: $([[ "$SENTRY_SMTP_SECURITY" == tls ]] && echo true || echo false)"
+  fi
   echo "$END_TAG"
 } >"$work/config.yml.block"
 set_managed_block sentry/config.yml "$work/config.yml.block"
 note_outside sentry/config.yml '^(system\.url-prefix|system\.admin-email|auth\.allow-registration|mail\.from|system\.rate-limit)[[:space:]]*:' \
   "system.url-prefix/system.admin-email/auth.allow-registration/mail.from/system.rate-limit"
+if [[ -n "$SENTRY_SMTP_HOST" ]]; then
+  note_outside sentry/config.yml '^mail\.(backend|host|port|username|use-tls|use-ssl)[[:space:]]*:' "mail.*"
+fi
+# config.yml wins over sentry.conf.py: a mail.password there would hide the mounted one.
+note_outside sentry/config.yml '^mail\.password[[:space:]]*:' "mail.password (which wins over the password file this script keeps)"
 
 origins=("$SENTRY_URL")
 for o in "${extra_origins[@]}"; do
@@ -307,6 +423,14 @@ py_bool=False
     echo "SESSION_COOKIE_SECURE = True"
     echo "CSRF_COOKIE_SECURE = True"
     echo "SOCIAL_AUTH_REDIRECT_IS_HTTPS = True"
+  fi
+  if [[ -n "$smtp_password" ]]; then
+    echo "# mail.password: from a root-only file mounted only into the services that send mail."
+    echo "try:"
+    echo "    with open(\"$SMTP_PASSWORD_TARGET\") as _sentry_deploy_f:"
+    printf '%s\n' '        SENTRY_OPTIONS["mail.password"] = _sentry_deploy_f.read().rstrip("\n")'
+    echo "except FileNotFoundError:"
+    echo "    pass"
   fi
   echo "$END_TAG"
 } >"$work/sentry.conf.py.block"
@@ -385,6 +509,8 @@ if ((${#IMAGE_MIRRORS[@]} > 0)); then
   done < <(compose_images)
   ((${#mirrored_services[@]} > 0)) && wants+=(SENTRY_IMAGE_MIRRORS)
 fi
+[[ "$SENTRY_TLS" == acme ]] && wants+=(SENTRY_TLS=acme)
+[[ -n "$smtp_password" ]] && wants+=(SMTP password)
 if ((${#wants[@]} > 0)) && [[ -e "$override" && "$ours" == 0 ]]; then
   die "$override exists and was not written by this script; move it away and re-run (this script then writes it, for ${wants[*]}), or unset ${wants[*]}"
 fi
@@ -509,17 +635,102 @@ if ((${#mirrored_services[@]} > 0)); then
   done < <(compose_images)
 fi
 
+# The TLS server on this host (SENTRY_TLS=acme): Caddy in the compose project, in
+# front of upstream's nginx. Its Caddyfile is bind-mounted (start-sentry.sh
+# recreates it alone when the file changes); its certificates live on the data
+# volume and a renewal rewrites only them, so nothing restarts.
+caddyfile="$TLS_SERVER_CADDYFILE"
+if [[ "$SENTRY_TLS" == acme ]]; then
+  printf '%s\n' "${SENTRY_CADDYFILE%$'\n'}" >"$work/Caddyfile"
+  install_if_changed "$work/Caddyfile" "$caddyfile"
+  tls_dir="$HOST_ROOT$SENTRY_TLS_DATA_DIR"
+  for d in "$tls_dir" "$tls_dir/data" "$tls_dir/config"; do
+    if [[ ! -d "$d" ]]; then
+      install -d -m 0700 "$d"
+      changed+=("${d#"$HOST_ROOT"}")
+    fi
+  done
+  cat >>"$work/override" <<EOF
+  # SENTRY_TLS=acme: the TLS server. It answers on ports 80 and 443 (the ACME CA
+  # must reach port 80 for HTTP-01 or 443 for TLS-ALPN-01), obtains and renews the
+  # certificate of $SENTRY_DOMAIN, redirects http:// to https:// and proxies to
+  # nginx (which answers on SENTRY_BIND=$SENTRY_BIND only) with X-Forwarded-Proto https.
+  $TLS_SERVER_SERVICE:
+    image: "$(mirror_image "$SENTRY_TLS_IMAGE")"
+    restart: unless-stopped
+    command: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
+    environment:
+      XDG_DATA_HOME: /data
+      XDG_CONFIG_HOME: /config
+    ports:
+      - "80:80/tcp"
+      - "443:443/tcp"
+    depends_on:
+      - nginx
+    volumes:
+      - type: bind
+        read_only: true
+        source: ./$caddyfile
+        target: /etc/caddy/Caddyfile
+      - type: bind
+        source: $SENTRY_TLS_DATA_DIR/data
+        target: /data
+      - type: bind
+        source: $SENTRY_TLS_DATA_DIR/config
+        target: /config
+EOF
+elif [[ -e "$caddyfile" ]]; then
+  rm -f "$caddyfile"
+  changed+=("$caddyfile (removed: SENTRY_TLS=$SENTRY_TLS; certificates kept in the TLS data directory)")
+fi
+
+# The SMTP password: a root-only file, mounted read-only only into the services
+# that send mail (web for requests and `sentry exec`, taskworker for queued mail,
+# worker in trees that still have it). It never enters an env file, the
+# environment of a container, a command line or this script's output.
+secret_file="$SMTP_PASSWORD_FILE"
+if [[ -n "$smtp_password" ]]; then
+  mail_services=()
+  for svc in web taskworker worker; do
+    if grep -q "^  $svc:" docker-compose.yml; then mail_services+=("$svc"); fi
+  done
+  [[ " ${mail_services[*]} " == *" web "* ]] ||
+    die "docker-compose.yml has no web service to mount the SMTP password into; update configure-sentry.sh for this release"
+  install -d -m 0700 "$(dirname "$secret_file")"
+  (
+    umask 077
+    printf '%s\n' "$smtp_password" >"$work/smtp-password"
+  )
+  install_if_changed "$work/smtp-password" "$secret_file" 0400
+  for svc in "${mail_services[@]}"; do
+    cat >>"$work/override" <<EOF
+  # The SMTP password (sentry.conf.py reads it into mail.password); only the
+  # services that send mail see it.
+  $svc:
+    volumes:
+      - type: bind
+        read_only: true
+        source: ./$secret_file
+        target: $SMTP_PASSWORD_TARGET
+EOF
+  done
+elif [[ -e "$secret_file" ]]; then
+  rm -f "$secret_file"
+  rmdir "$(dirname "$secret_file")" 2>/dev/null || true
+  changed+=("$secret_file (removed: no SMTP password)")
+fi
+
 if ((${#wants[@]} > 0)); then
   install_if_changed "$work/override" "$override"
 elif [[ "$ours" == 1 ]]; then
   rm -f "$override"
-  changed+=("$override (removed: no SENTRY_REDIS_MAXMEMORY, no SENTRY_BEHIND_TLS_PROXY, no SENTRY_IMAGE_MIRRORS)")
+  changed+=("$override (removed: no SENTRY_REDIS_MAXMEMORY, no TLS in front, no SMTP password, no SENTRY_IMAGE_MIRRORS)")
 fi
 
 # ------------------------------------------------------------------- summary
 url_port="${SENTRY_URL##*:}"
 [[ "$url_port" =~ ^[0-9]+$ ]] || url_port=$([[ "$SENTRY_URL" == https://* ]] && echo 443 || echo 80)
-if [[ "$SENTRY_BEHIND_TLS_PROXY" == false && "$url_port" != "$bind_port" ]]; then
+if [[ "$SENTRY_TLS" == none && "$url_port" != "$bind_port" ]]; then
   log "note: SENTRY_URL uses port $url_port but nginx listens on SENTRY_BIND=$SENTRY_BIND; fine only if something forwards $url_port to it"
 fi
 if ((${#changed[@]} > 0)); then
@@ -527,4 +738,9 @@ if ((${#changed[@]} > 0)); then
 else
   log "no changes"
 fi
-log "profile $SENTRY_PROFILE, url $SENTRY_URL, registration $SENTRY_ALLOW_REGISTRATION, redis cap ${SENTRY_REDIS_MAXMEMORY:-none}"
+mail_summary="the bundled smtp container"
+[[ -z "$SENTRY_SMTP_HOST" ]] || mail_summary="$SENTRY_SMTP_HOST:$SENTRY_SMTP_PORT ($SENTRY_SMTP_SECURITY)"
+log "profile $SENTRY_PROFILE, url $SENTRY_URL, registration $SENTRY_ALLOW_REGISTRATION, redis cap ${SENTRY_REDIS_MAXMEMORY:-none}, tls $SENTRY_TLS, mail $mail_summary"
+if [[ "$SENTRY_TLS" == acme ]]; then
+  log "TLS server $SENTRY_TLS_IMAGE for $SENTRY_DOMAIN: the ACME CA must reach this host on port 80 (HTTP-01) or 443 (TLS-ALPN-01), and $SENTRY_DOMAIN must resolve to it; certificates in $SENTRY_TLS_DATA_DIR/data/caddy/certificates"
+fi

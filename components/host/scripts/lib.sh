@@ -44,6 +44,13 @@
 #                                        with its registry replaced by that registry's PREFIX, on
 #                                        stdout; REF itself when its registry has no mirror.
 #                                        Docker Hub names are spelt out (nginx -> PREFIX/library/nginx)
+#   TLS_SERVER_SERVICE, TLS_SERVER_CADDYFILE
+#                                        the compose service of the TLS server on the host
+#                                        (sentry:tls acme) and its Caddyfile, relative to
+#                                        the checkout (configure-sentry.sh writes both)
+#   SMTP_PASSWORD_FILE, SMTP_PASSWORD_TARGET
+#                                        the root-only SMTP password file (relative to the
+#                                        checkout) and where the mail-sending containers see it
 #   HOST_ROOT                            for tests only; leave empty (read by the scripts,
 #                                        not here: the prefix of every absolute host path)
 
@@ -107,6 +114,10 @@ readonly SENTRY_COMPOSE=(docker compose --ansi never --env-file .env --env-file 
 # recreates nginx when it changes.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 readonly TLS_PROXY_NGINX_CONF=nginx.behind-tls-proxy.conf
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly TLS_SERVER_SERVICE=tls-server TLS_SERVER_CADDYFILE=tls-server.Caddyfile
+# shellcheck disable=SC2034 # used by the scripts that source this file
+readonly SMTP_PASSWORD_FILE=sentry-deploy-secrets/smtp-password SMTP_PASSWORD_TARGET=/run/secrets/sentry-deploy-smtp-password
 
 # Compose takes variables from its environment over the env files: keep the ones
 # .env.custom manages out of it.

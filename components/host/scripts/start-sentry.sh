@@ -18,7 +18,9 @@
 #       $SENTRY_STATE_DIR/installed (install.sh ran): every container is
 #         recreated (`up --force-recreate`); also on the first start, and when
 #         the stamp is missing or from an older version of this script.
-#       sentry/config.yml, sentry/sentry.conf.py, nginx.behind-tls-proxy.conf:
+#       sentry/config.yml, sentry/sentry.conf.py, nginx.behind-tls-proxy.conf,
+#       tls-server.Caddyfile, sentry-deploy-secrets/smtp-password (checksums
+#       only; the file itself is never read into the output):
 #         bind-mounted, so compose cannot see them change. The services whose
 #         containers mount the file (or a directory holding it; `docker inspect`
 #         of the project's containers) are recreated alone:
@@ -27,7 +29,9 @@
 #         itself would. In 26.8.0 ./sentry is mounted by the Sentry services
 #         (web, workers, consumers, cron: 7 in errors-only, 20 in
 #         feature-complete), not by Kafka, ClickHouse, Postgres, Redis, Snuba or
-#         Relay; the derived nginx.conf only by nginx.
+#         Relay; the derived nginx.conf only by nginx; the Caddyfile only by the
+#         TLS server (a certificate renewal touches none of these files); the SMTP
+#         password file by web and taskworker.
 #       .env.custom, docker-compose.override.yml: compose sees these itself and
 #         recreates exactly the services whose configuration they change.
 #  3. `up --remove-orphans` of the whole project, which starts anything not
@@ -75,7 +79,7 @@ remove_inactive_services
 
 # ------------------------------------------------------------- 2. what changed
 # Bind-mounted files compose cannot see; .env.custom and the override it can.
-readonly BIND_FILES=(sentry/config.yml sentry/sentry.conf.py "$TLS_PROXY_NGINX_CONF")
+readonly BIND_FILES=(sentry/config.yml sentry/sentry.conf.py "$TLS_PROXY_NGINX_CONF" "$TLS_SERVER_CADDYFILE" "$SMTP_PASSWORD_FILE")
 stamp_file="$state/started-config.sha256"
 stamp_line() { # FILE NAME
   if [[ -f "$1" ]]; then
