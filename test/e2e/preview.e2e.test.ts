@@ -23,7 +23,7 @@ const MISTAKES: { what: string; key: string; fix: RegExp }[] = [
     { what: "the template's example.com address left in", key: "sentry:adminEmail", fix: /example\.com/ },
     { what: "a flow-log retention CloudWatch refuses", key: "sentry:flowLogRetentionDays", fix: /45/ },
     { what: "an availability zone of another region", key: "sentry:availabilityZone", fix: /us-east-1a/ },
-    { what: "a TLS proxy in front of an http URL", key: "sentry:publicUrl", fix: /https:\/\/.*sentry:behindTlsProxy false/ },
+    { what: "a TLS proxy in front of an http URL", key: "sentry:publicUrl", fix: /sentry:publicUrl https:\/\/.*sentry:tls none/ },
 ];
 
 const STACK_CONFIG = `config:
