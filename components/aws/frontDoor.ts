@@ -11,8 +11,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FrontDoorSpec, HostedZoneRef } from "./frontDoorSpec";
+import { cidrIngressRules } from "./network";
 import { childName, resourceTags, StackIdentity } from "../tags";
-import { isOpenToWorld } from "../validation";
 
 /**
  * The HTTPS listener's security policy: TLS 1.3 preferred, TLS 1.2 the minimum, only forward-
@@ -207,22 +207,7 @@ export function createFrontDoor(name: string, args: FrontDoorArgs, parent: pulum
         ["alb-https", 443, "HTTPS to Sentry"],
         ["alb-http", 80, "HTTP, redirected to HTTPS"],
     ] as const) {
-        args.webCidrs.forEach(
-            (cidr, i) =>
-                new aws.vpc.SecurityGroupIngressRule(
-                    n(`${part}-${i}`),
-                    {
-                        securityGroupId: albSg.id,
-                        ipProtocol: "tcp",
-                        fromPort: port,
-                        toPort: port,
-                        ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
-                        description: `${what}${isOpenToWorld(cidr) ? " (public)" : ""}`,
-                        tags: tags(`${part}-${i}`),
-                    },
-                    opts,
-                ),
-        );
+        cidrIngressRules(n, tags, albSg.id, { part, cidrs: args.webCidrs, port, what }, opts);
     }
     new aws.vpc.SecurityGroupEgressRule(
         n("alb-to-host"),

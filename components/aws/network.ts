@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import { childName, resourceTags, StackIdentity } from "../tags";
+import { isOpenToWorld } from "../validation";
 
 export type NetworkSpec =
     | { kind: "new"; vpcCidr: string; subnetCidr: string; availabilityZone?: string; flowLogRetentionDays: number }
@@ -97,4 +98,34 @@ export function createNetwork(name: string, spec: NetworkSpec, identity: StackId
         opts,
     );
     return { vpcId: vpc.id, subnetId: subnet.id, availabilityZone, vpcCidr: vpc.cidrBlock, publicRouteTableId: routes.id };
+}
+
+/**
+ * One TCP ingress rule on `port` per CIDR (IPv4 or IPv6), named `<part>-<i>` by `n`, its
+ * description marked "(public)" when the CIDR is open to the world: the host's and the load
+ * balancer's security groups build their rules from networks with it.
+ */
+export function cidrIngressRules(
+    n: (part: string) => string,
+    tags: (part: string) => Record<string, string>,
+    securityGroupId: pulumi.Input<string>,
+    rule: { part: string; cidrs: readonly string[]; port: number; what: string },
+    opts: pulumi.CustomResourceOptions,
+): aws.vpc.SecurityGroupIngressRule[] {
+    return rule.cidrs.map(
+        (cidr, i) =>
+            new aws.vpc.SecurityGroupIngressRule(
+                n(`${rule.part}-${i}`),
+                {
+                    securityGroupId,
+                    ipProtocol: "tcp",
+                    fromPort: rule.port,
+                    toPort: rule.port,
+                    ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
+                    description: `${rule.what}${isOpenToWorld(cidr) ? " (public)" : ""}`,
+                    tags: tags(`${rule.part}-${i}`),
+                },
+                opts,
+            ),
+    );
 }

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlarmSettings, createAlarmTopic, createMetricAlarms, metricsNamespace, putMetricsPolicy } from "./alarms";
 import { assumeRolePolicyFor, iamNamePrefix } from "./iam";
 import * as tls from "@pulumi/tls";
-import { createNetwork, NetworkSpec } from "./network";
+import { cidrIngressRules, createNetwork, NetworkSpec } from "./network";
 import { createFrontDoor, DnsRecord, hostedZoneId } from "./frontDoor";
 import { FrontDoorSpec, SesSpec } from "./frontDoorSpec";
 import { createSesMail } from "./mail";
@@ -16,7 +16,7 @@ import { readScript, renderStepCommand } from "../host/render";
 import { createPreUpgradeSnapshot, pruneSnapshotsPolicy } from "./snapshots";
 import { CpuArchitecture, KNOWN_INSTANCE_TYPES, redisMaxMemoryProblem, sizingProblem } from "../sizing";
 import { childName, resourceTags, StackIdentity } from "../tags";
-import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, isOpenToWorld, sshCidrsProblem } from "../validation";
+import { cidrProblem, cidrsOverlap, dataVolumeSizeProblem, gp3PerformanceProblem, sshCidrsProblem } from "../validation";
 
 export const SSH_USER = "ubuntu";
 /** Where the data volume is mounted; Docker's data root and the checkout live below it. */
@@ -178,23 +178,7 @@ export class SentryHost extends pulumi.ComponentResource {
             { vpcId: network.vpcId, description: `Sentry ${args.identity.stack}: web from webCidrs, SSH from adminSshCidrs`, tags: tags("sg") },
             parent,
         );
-        const ingress = (part: string, cidrs: string[], port: number, what: string) =>
-            cidrs.map(
-                (cidr, i) =>
-                    new aws.vpc.SecurityGroupIngressRule(
-                        n(`${part}-${i}`),
-                        {
-                            securityGroupId: sg.id,
-                            ipProtocol: "tcp",
-                            fromPort: port,
-                            toPort: port,
-                            ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
-                            description: `${what}${isOpenToWorld(cidr) ? " (public)" : ""}`,
-                            tags: tags(`${part}-${i}`),
-                        },
-                        parent,
-                    ),
-            );
+        const ingress = (part: string, cidrs: string[], port: number, what: string) => cidrIngressRules(n, tags, sg.id, { part, cidrs, port, what }, parent);
         // The web: behind the load balancer only it reaches the web port (createFrontDoor adds
         // that rule); with the host's own TLS server, 443 and 80 (the ACME challenge and the
         // redirect) face webCidrs and Sentry listens on loopback; else the web port, as it is.
