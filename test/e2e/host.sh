@@ -11,7 +11,8 @@
 #                                  (systemd-nspawn) and gets a data disk (loop device,
 #                                  HOST_DATA_LOOP in host.env); Docker runs inside
 #   host.sh poweroff <dir>         shut the booted host down (systemd poweroff)
-#   host.sh poweron <dir> [--without-data-disk]  boot it again (optionally with no data disk)
+#   host.sh poweron <dir> [--without-data-disk | --data-image FILE]
+#                                                boot it again (with no data disk, or another disk image)
 #   host.sh start  <dir>           unpack a fresh host into <dir>/root, boot it; writes
 #                                  <dir>/host.env (HOST_ADDR, HOST_PORT, HOST_USER, HOST_KEY,
 #                                  HOST_NS, HOST_ROOT) and <dir>/id_ed25519 (per-run key)
@@ -362,19 +363,34 @@ cmd_poweroff() {
     log "host powered off"
 }
 
-# Boots the powered-off host again; with --without-data-disk the data disk is detached first.
+# Boots the powered-off host again: with its data disk (HOST_DATA_IMAGE, data.img at first),
+# with --without-data-disk none (the disk is detached first), or with --data-image FILE
+# another disk image in its place (a copy of data.img taken earlier: a volume restored from a
+# snapshot), which stays its data disk for later boots.
 cmd_poweron() {
-    local dir="$1" mode="${2:-}"
+    local dir="$1" mode="${2:-}" image
     load_env "$dir"
-    if [ "$mode" = --without-data-disk ]; then
+    image="${HOST_DATA_IMAGE:-$dir/data.img}"
+    case "$mode" in
+        "" | --without-data-disk) ;;
+        --data-image)
+            image="${3:?poweron --data-image needs the image file}"
+            [ -f "$image" ] || die "no disk image at $image"
+            image="$(cd "$(dirname "$image")" && pwd)/$(basename "$image")"
+            ;;
+        *) die "poweron: unknown option '$mode' (--without-data-disk or --data-image FILE)" ;;
+    esac
+    if [ -n "$mode" ] || [ -z "${HOST_DATA_LOOP:-}" ] || ! losetup "$HOST_DATA_LOOP" >/dev/null 2>&1; then
         [ -z "${HOST_DATA_LOOP:-}" ] || losetup -d "$HOST_DATA_LOOP" 2>/dev/null || true
         sed -i '/^HOST_DATA_LOOP=/d' "$dir/host.env"
-    elif [ -z "${HOST_DATA_LOOP:-}" ] || ! losetup "$HOST_DATA_LOOP" >/dev/null 2>&1; then
-        sed -i '/^HOST_DATA_LOOP=/d' "$dir/host.env"
-        echo "HOST_DATA_LOOP=$(losetup --find --show "$dir/data.img")" >>"$dir/host.env"
+        if [ "$mode" != --without-data-disk ]; then
+            sed -i '/^HOST_DATA_IMAGE=/d' "$dir/host.env"
+            echo "HOST_DATA_LOOP=$(losetup --find --show "$image")" >>"$dir/host.env"
+            echo "HOST_DATA_IMAGE=$image" >>"$dir/host.env"
+        fi
     fi
     boot_container "$dir"
-    log "host booted again"
+    log "host booted again${mode:+ ($mode${3:+ $3})}"
 }
 
 wait_for_sshd() {
@@ -469,7 +485,7 @@ main() {
     start) cmd_start "${1:-}" ;;
     boot) cmd_boot "${1:-}" ;;
     poweroff) cmd_poweroff "${1:?dir}" ;;
-    poweron) cmd_poweron "${1:?dir}" "${2:-}" ;;
+    poweron) cmd_poweron "${1:?dir}" "${2:-}" "${3:-}" ;;
     stop) cmd_stop "${1:?dir}" ;;
     exec) local d="${1:?dir}"; shift; in_host "$d" "$@" ;;
     ssh) local d="${1:?dir}"; shift; cmd_ssh "$d" "$@" ;;

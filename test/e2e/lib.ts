@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { STEPS, StepName } from "../../components/host/provisioner";
 import { planStack } from "../../tools/planner";
+import { SETTINGS } from "../../settings";
 import { DATA_DIR } from "../scripts/harness";
 
 export const E2E_DIR = __dirname;
@@ -100,6 +101,8 @@ export interface HostInfo {
     kind: "boot" | "chroot";
     /** The booted host's data disk (a loop device, the same path inside the host), if attached. */
     dataLoop?: string;
+    /** The booted host's data disk image on this machine (the loop device's backing file). */
+    dataImage?: string;
     addr: string;
     port: number;
     user: string;
@@ -120,6 +123,7 @@ export function readHostEnv(dir: string): HostInfo {
         dir,
         kind: env.HOST_KIND === "boot" ? "boot" : "chroot",
         dataLoop: env.HOST_DATA_LOOP || undefined,
+        dataImage: env.HOST_DATA_IMAGE || (env.HOST_KIND === "boot" ? path.join(dir, "data.img") : undefined),
         addr: env.HOST_ADDR,
         port: Number(env.HOST_PORT),
         user: env.HOST_USER,
@@ -158,12 +162,18 @@ export class Host {
         return this.runner.run(`host-${verb}`, this.script(), [verb, this.info.dir], { allowFail: verb === "stop" });
     }
 
-    /** Booted host only: systemd's poweroff, then a boot of the same root (optionally without the data disk). */
-    async reboot(label: string, { withoutDataDisk = false } = {}): Promise<void> {
+    /**
+     * Booted host only: systemd's poweroff, then a boot of the same root: without the data
+     * disk, or with `dataImage` (a copy of data.img: a volume made from a snapshot) as its data
+     * disk instead of its own. `info.dataLoop` is the data disk of the new boot.
+     */
+    async reboot(label: string, { withoutDataDisk = false, dataImage }: { withoutDataDisk?: boolean; dataImage?: string } = {}): Promise<void> {
         await this.runner.run(`${label}-poweroff`, this.script(), ["poweroff", this.info.dir]);
-        await this.runner.run(`${label}-poweron`, this.script(), ["poweron", this.info.dir, ...(withoutDataDisk ? ["--without-data-disk"] : [])]);
+        const mode = withoutDataDisk ? ["--without-data-disk"] : dataImage !== undefined ? ["--data-image", dataImage] : [];
+        await this.runner.run(`${label}-poweron`, this.script(), ["poweron", this.info.dir, ...mode]);
         this.info = readHostEnv(this.info.dir);
     }
+
 
     /** A file of the host, read from its root directory on this machine. */
     read(file: string): string {
@@ -261,18 +271,25 @@ export interface Step {
  * (tools/planner.ts) with `config` on top of the host's address, user, key and data dir.
  */
 export async function renderSteps(host: Host, config: Record<string, unknown>, existingHost: Record<string, unknown> = {}): Promise<Record<StepName, Step>> {
-    // Secrets reach the plan as a stack file's `secure:` values would; a plain one is refused.
-    const { "sentry:adminPassword": adminPassword, ...plain } = config;
+    // Secrets (the settings settings.ts marks secret) reach the plan as a stack file's
+    // `secure:` values would; a plain one is refused.
+    const plain: Record<string, unknown> = {};
+    const secrets: Record<string, string> = { "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8") };
+    for (const [key, value] of Object.entries(config)) {
+        const setting = (SETTINGS as Record<string, { secret?: boolean }>)[key.replace(/^sentry:/, "")];
+        if (setting?.secret) {
+            secrets[key] = String(value);
+        } else {
+            plain[key] = value;
+        }
+    }
     const plan = await planStack("e2e", {
         config: {
             "sentry:placement": "existing",
             "sentry:existingHost": { address: host.info.addr, port: host.info.port, user: host.info.user, dataDir: DATA_DIR, ...existingHost },
             ...plain,
         },
-        secrets: {
-            "sentry:existingHostPrivateKey": fs.readFileSync(host.info.key, "utf8"),
-            ...(adminPassword === undefined ? {} : { "sentry:adminPassword": String(adminPassword) }),
-        },
+        secrets,
         revealSecrets: true,
     });
     const steps = {} as Record<StepName, Step>;
