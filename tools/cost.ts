@@ -290,7 +290,7 @@ export function renderCostChange(c: CostChange): string {
     const cur = c.after.currency;
     const sign = (n: number) => `${n >= 0 ? "+" : "-"}${money(Math.abs(n), cur)}`;
     const out = [
-        `Cost change of stack ${c.after.stack}: ${money(c.before.knownTotal, c.before.currency)} -> ${money(c.after.knownTotal, cur)} a month, ${c.delta === null ? "change unknown (a changed item has no price in the table)" : sign(c.delta)}`,
+        `Cost change of stack ${c.after.stack}: ${money(c.before.knownTotal, c.before.currency)} -> ${money(c.after.knownTotal, cur)} a month, ${c.delta === null ? `change unknown (${c.before.currency !== cur ? `the prices are in ${c.before.currency} before and ${cur} after` : "a changed item has no price in the table"})` : sign(c.delta)}`,
     ];
     for (const l of c.lines) {
         const d = l.before !== null && l.after !== null ? `  (${sign((l.after ?? 0) - (l.before ?? 0))})` : "";
