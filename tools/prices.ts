@@ -28,7 +28,8 @@
 //             "from aws.amazon.com/elasticloadbalancing/pricing", a Frankfurt table "from the AWS Pricing
 //             API", a per-region table "checked against AWS's price list") whose repositories the
 //             search index does not name, so they cannot be cited
-//   [memory]  UNCONFIRMED: transcribed from memory of aws.amazon.com's pricing pages; no stored source found
+//   [memory]  UNCONFIRMED: kept from the table's first version (transcribed by hand from memory of
+//             aws.amazon.com's pricing pages); no stored source was found to confirm or correct it
 // A figure with real doubt and no source was removed rather than guessed: it shows as unknown.
 // A figure that is absent here is shown as "unknown", never as 0. Prices change: check the AWS
 // Pricing Calculator (calculator.aws, calculator.amazonaws.cn) before a purchase decision.
