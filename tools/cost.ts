@@ -119,7 +119,11 @@ function targetedVolumes(policy: PlanResource, plan: Plan): PlanResource[] {
     return plan.resources.filter((r) => r.type === "aws:ebs/volume:Volume" && Object.entries(targets).every(([k, v]) => (r.inputs.tags as Record<string, unknown> | undefined)?.[k] === v));
 }
 
-/** AWS KMS: every customer managed key costs USD 1 a month in every commercial region (https://aws.amazon.com/kms/pricing/). */
+/**
+ * AWS KMS: a customer managed key costs USD 1 a month (https://c3x.dev/resources/aws/aws_kms_key and
+ * aws.amazon.com/kms/pricing as archived on 2019-03-08); with rotation enabled (components/aws/alarms.ts)
+ * rotated key versions add to it from the second year (AWS changed how in May 2024; not modelled).
+ */
 const KMS_KEY_MONTH_USD = 1;
 
 export const ESTIMATORS: Record<string, Estimator> = {
@@ -175,7 +179,7 @@ export const ESTIMATORS: Record<string, Estimator> = {
     },
     "aws:kms/key:Key": (_r, { prices }) =>
         prices?.currency === "USD"
-            ? { monthly: KMS_KEY_MONTH_USD, detail: `customer managed key $${KMS_KEY_MONTH_USD}/month (requests: the alarms' few publishes are negligible)` }
+            ? { monthly: KMS_KEY_MONTH_USD, detail: `customer managed key $${KMS_KEY_MONTH_USD}/month in its first year (later rotations add to it; requests: the alarms' few publishes are negligible)` }
             : unknown("KMS key price not in the table for this region"),
     "aws:lb/loadBalancer:LoadBalancer": (r, { prices }) => {
         const type = String(r.inputs.loadBalancerType ?? "application");
