@@ -91,6 +91,11 @@ type Estimator = (r: PlanResource, c: Context) => Omit<CostLine, "resource" | "t
 
 const unknown = (detail: string) => ({ monthly: null, detail });
 
+/** The currency's symbol: ¥ for CNY (the China regions), $ for USD. */
+export const symbol = (currency: string | undefined): string => (currency === "CNY" ? "¥" : "$");
+/** A unit price as the table has it, with its currency's symbol ("¥2.02642", "$0.08"). */
+const rate = (p: RegionPrices | undefined, n: number | undefined): string => `${symbol(p?.currency)}${n}`;
+
 function gp3Monthly(p: RegionPrices | undefined, sizeGb: number, iops = 3000, throughput = 125): { monthly: number | null; detail: string } {
     if (p?.gp3GbMonth === undefined || (iops > 3000 && p.gp3IopsMonth === undefined) || (throughput > 125 && p.gp3ThroughputMBpsMonth === undefined)) {
         return unknown("gp3 price not in the table for this region");
@@ -98,12 +103,12 @@ function gp3Monthly(p: RegionPrices | undefined, sizeGb: number, iops = 3000, th
     const storage = sizeGb * p.gp3GbMonth;
     const extraIops = Math.max(0, iops - 3000) * (p.gp3IopsMonth ?? 0);
     const extraThroughput = Math.max(0, throughput - 125) * (p.gp3ThroughputMBpsMonth ?? 0);
-    const parts = [`${sizeGb} GB x ${p.gp3GbMonth}/GB-month`];
+    const parts = [`${sizeGb} GB x ${rate(p, p.gp3GbMonth)}/GB-month`];
     if (iops > 3000) {
-        parts.push(`${iops - 3000} IOPS above 3000 x ${p.gp3IopsMonth}`);
+        parts.push(`${iops - 3000} IOPS above 3000 x ${rate(p, p.gp3IopsMonth)}`);
     }
     if (throughput > 125) {
-        parts.push(`${throughput - 125} MB/s above 125 x ${p.gp3ThroughputMBpsMonth}`);
+        parts.push(`${throughput - 125} MB/s above 125 x ${rate(p, p.gp3ThroughputMBpsMonth)}`);
     }
     return { monthly: storage + extraIops + extraThroughput, detail: `gp3 ${parts.join(" + ")}` };
 }
@@ -114,7 +119,11 @@ function targetedVolumes(policy: PlanResource, plan: Plan): PlanResource[] {
     return plan.resources.filter((r) => r.type === "aws:ebs/volume:Volume" && Object.entries(targets).every(([k, v]) => (r.inputs.tags as Record<string, unknown> | undefined)?.[k] === v));
 }
 
-/** AWS KMS: every customer managed key costs USD 1 a month in every commercial region (https://aws.amazon.com/kms/pricing/). */
+/**
+ * AWS KMS: a customer managed key costs USD 1 a month (https://c3x.dev/resources/aws/aws_kms_key and
+ * aws.amazon.com/kms/pricing as archived on 2019-03-08); with rotation enabled (components/aws/alarms.ts)
+ * rotated key versions add to it from the second year (AWS changed how in May 2024; not modelled).
+ */
 const KMS_KEY_MONTH_USD = 1;
 
 export const ESTIMATORS: Record<string, Estimator> = {
@@ -129,9 +138,9 @@ export const ESTIMATORS: Record<string, Estimator> = {
             return unknown(`no on-demand price for ${type} in the table for this region`);
         }
         if (disk.monthly === null) {
-            return unknown(`${type} ${hourly}/h, but the root volume's price is unknown (${disk.detail})`);
+            return unknown(`${type} ${rate(prices, hourly)}/h (${money(hourly * HOURS_PER_MONTH, prices!.currency)} a month), but the root volume's price is unknown (${disk.detail})`);
         }
-        return { monthly: hourly * HOURS_PER_MONTH + disk.monthly, detail: `${type} ${hourly}/h x ${HOURS_PER_MONTH} h + root ${disk.detail}` };
+        return { monthly: hourly * HOURS_PER_MONTH + disk.monthly, detail: `${type} ${rate(prices, hourly)}/h x ${HOURS_PER_MONTH} h + root ${disk.detail}` };
     },
     "aws:ebs/volume:Volume": (r, { prices }) => {
         const type = String(r.inputs.type ?? "gp3");
@@ -141,7 +150,7 @@ export const ESTIMATORS: Record<string, Estimator> = {
         return gp3Monthly(prices, num(r.inputs.size) ?? 0, num(r.inputs.iops), num(r.inputs.throughput));
     },
     "aws:ec2/eip:Eip": (_r, { prices }) =>
-        prices?.publicIpv4Hourly === undefined ? unknown("public IPv4 price not in the table") : { monthly: prices.publicIpv4Hourly * HOURS_PER_MONTH, detail: `public IPv4 ${prices.publicIpv4Hourly}/h x ${HOURS_PER_MONTH} h` },
+        prices?.publicIpv4Hourly === undefined ? unknown("public IPv4 price not in the table") : { monthly: prices.publicIpv4Hourly * HOURS_PER_MONTH, detail: `public IPv4 ${rate(prices, prices.publicIpv4Hourly)}/h x ${HOURS_PER_MONTH} h` },
     "aws:dlm/lifecyclePolicy:LifecyclePolicy": (r, { prices, plan }) => {
         const schedules = ((r.inputs.policyDetails as Record<string, unknown> | undefined)?.schedules ?? []) as Record<string, unknown>[];
         const kept = Math.max(0, ...schedules.map((s) => num((s.retainRule as Record<string, unknown> | undefined)?.count) ?? 0));
@@ -152,7 +161,7 @@ export const ESTIMATORS: Record<string, Estimator> = {
             return { ...unknown("snapshot price not in the table"), assumption };
         }
         const stored = gb * (ASSUMPTIONS.snapshotUsedShare + ASSUMPTIONS.snapshotDailyChangeShare * Math.max(0, kept - 1));
-        return { monthly: stored * prices.snapshotGbMonth, detail: `about ${stored.toFixed(0)} GB stored x ${prices.snapshotGbMonth}/GB-month`, assumption };
+        return { monthly: stored * prices.snapshotGbMonth, detail: `about ${stored.toFixed(0)} GB stored x ${rate(prices, prices.snapshotGbMonth)}/GB-month`, assumption };
     },
     "aws:ebs/snapshot:Snapshot": (r, { prices, plan }) => {
         // The pre-upgrade snapshot: a full copy of the data written so far on its volume.
@@ -166,11 +175,11 @@ export const ESTIMATORS: Record<string, Estimator> = {
             return { ...unknown("snapshot price not in the table"), assumption };
         }
         const stored = gb * ASSUMPTIONS.snapshotUsedShare;
-        return { monthly: stored * prices.snapshotGbMonth, detail: `about ${stored.toFixed(0)} GB stored x ${prices.snapshotGbMonth}/GB-month`, assumption };
+        return { monthly: stored * prices.snapshotGbMonth, detail: `about ${stored.toFixed(0)} GB stored x ${rate(prices, prices.snapshotGbMonth)}/GB-month`, assumption };
     },
     "aws:kms/key:Key": (_r, { prices }) =>
         prices?.currency === "USD"
-            ? { monthly: KMS_KEY_MONTH_USD, detail: `customer managed key ${KMS_KEY_MONTH_USD}/month (requests: the alarms' few publishes are negligible)` }
+            ? { monthly: KMS_KEY_MONTH_USD, detail: `customer managed key $${KMS_KEY_MONTH_USD}/month in its first year (later rotations add to it; requests: the alarms' few publishes are negligible)` }
             : unknown("KMS key price not in the table for this region"),
     "aws:lb/loadBalancer:LoadBalancer": (r, { prices }) => {
         const type = String(r.inputs.loadBalancerType ?? "application");
@@ -182,12 +191,12 @@ export const ESTIMATORS: Record<string, Estimator> = {
             return { ...unknown("ALB price not in the table"), assumption };
         }
         const monthly = (prices.albHourly + ASSUMPTIONS.albAverageLcu * prices.albLcuHourly) * HOURS_PER_MONTH;
-        return { monthly, detail: `ALB ${prices.albHourly}/h + ${ASSUMPTIONS.albAverageLcu} LCU x ${prices.albLcuHourly}/LCU-h, x ${HOURS_PER_MONTH} h`, assumption };
+        return { monthly, detail: `ALB ${rate(prices, prices.albHourly)}/h + ${ASSUMPTIONS.albAverageLcu} LCU x ${rate(prices, prices.albLcuHourly)}/LCU-h, x ${HOURS_PER_MONTH} h`, assumption };
     },
     "aws:cloudwatch/metricAlarm:MetricAlarm": (r, { prices }) => {
         const highResolution = (num(r.inputs.period) ?? 60) < 60;
         const price = highResolution ? prices?.alarmHighResolutionMonth : prices?.alarmMonth;
-        return price === undefined ? unknown("alarm price not in the table") : { monthly: price, detail: `${highResolution ? "high-resolution" : "standard"} alarm ${price}/month` };
+        return price === undefined ? unknown("alarm price not in the table") : { monthly: price, detail: `${highResolution ? "high-resolution" : "standard"} alarm ${rate(prices, price)}/month` };
     },
     "aws:cloudwatch/logGroup:LogGroup": (r, { prices, plan }) => {
         // What the group receives: this estimate knows flow logs; any other writer is unknown.
@@ -202,13 +211,14 @@ export const ESTIMATORS: Record<string, Estimator> = {
         if (prices?.logsIngestGb === undefined || prices.logsStorageGbMonth === undefined) {
             return { ...unknown("CloudWatch Logs prices not in the table"), assumption };
         }
-        return { monthly: gb * prices.logsIngestGb + storedGb * prices.logsStorageGbMonth, detail: `ingest ${gb} GB x ${prices.logsIngestGb} + store ${storedGb.toFixed(1)} GB x ${prices.logsStorageGbMonth}`, assumption };
+        return { monthly: gb * prices.logsIngestGb + storedGb * prices.logsStorageGbMonth, detail: `ingest ${gb} GB x ${rate(prices, prices.logsIngestGb)} + store ${storedGb.toFixed(1)} GB x ${rate(prices, prices.logsStorageGbMonth)}`, assumption };
     },
 };
 
-export function estimateCost(plan: Plan): CostEstimate {
+/** The plan's estimate from `table` (the checked-in PRICES unless a test gives another). */
+export function estimateCost(plan: Plan, table: Record<string, RegionPrices> = PRICES): CostEstimate {
     const region = plan.region ?? "eu-central-1";
-    const prices = PRICES[region];
+    const prices = table[region];
     const currency = prices?.currency ?? (region.startsWith("cn-") ? "CNY" : "USD");
     const lines: CostLine[] = [];
     for (const r of plan.resources) {
@@ -243,7 +253,7 @@ export function money(amount: number | null, currency: string): string {
     if (amount === null) {
         return "unknown";
     }
-    return `${currency === "CNY" ? "¥" : "$"}${amount.toFixed(2)}`;
+    return `${symbol(currency)}${amount.toFixed(2)}`;
 }
 
 export function renderCost(c: CostEstimate): string {
@@ -290,7 +300,7 @@ export function renderCostChange(c: CostChange): string {
     const cur = c.after.currency;
     const sign = (n: number) => `${n >= 0 ? "+" : "-"}${money(Math.abs(n), cur)}`;
     const out = [
-        `Cost change of stack ${c.after.stack}: ${money(c.before.knownTotal, c.before.currency)} -> ${money(c.after.knownTotal, cur)} a month, ${c.delta === null ? "change unknown (a changed item has no price in the table)" : sign(c.delta)}`,
+        `Cost change of stack ${c.after.stack}: ${money(c.before.knownTotal, c.before.currency)} -> ${money(c.after.knownTotal, cur)} a month, ${c.delta === null ? `change unknown (${c.before.currency !== cur ? `the prices are in ${c.before.currency} before and ${cur} after` : "a changed item has no price in the table"})` : sign(c.delta)}`,
     ];
     for (const l of c.lines) {
         const d = l.before !== null && l.after !== null ? `  (${sign((l.after ?? 0) - (l.before ?? 0))})` : "";

@@ -2,30 +2,53 @@
 // prices (on-demand, Linux, no free tier, no Savings Plans or Reserved Instances, taxes not
 // included), per region and in the region's currency (USD; CNY for the China regions).
 //
-// Sources (AWS's public pricing pages, as of the date below; this machine cannot reach AWS's
-// Price List API, so the figures were transcribed by hand and cross-checked where third-party
-// copies were found):
-//   EC2 on-demand         https://aws.amazon.com/ec2/pricing/on-demand/   (us-east-1 m7i.xlarge
-//                         $0.2016/h also in https://c3x.dev/blog/m5-vs-m6i-vs-m7i-cost-performance)
-//   EBS gp3, snapshots    https://aws.amazon.com/ebs/pricing/             (us-east-1 gp3 $0.08/GB-month,
-//                         $0.005 per IOPS-month above 3,000, $0.04 per MB/s-month above 125 MB/s;
-//                         also https://www.saisci.com/aws/gp3-throughput-explained/)
-//   Public IPv4           https://aws.amazon.com/vpc/pricing/             ($0.005 per address-hour since
-//                         2024-02-01, Elastic IPs included, every commercial region; AWS networking
-//                         blog "Identify and optimize public IPv4 address usage on AWS")
-//   Load balancers        https://aws.amazon.com/elasticloadbalancing/pricing/
-//   CloudWatch            https://aws.amazon.com/cloudwatch/pricing/      (standard alarm $0.10 per
-//                         alarm-month; logs ingestion per GB, vended logs such as VPC flow logs at
-//                         the same first-tier rate; storage per GB-month)
-//   China regions         https://www.amazonaws.cn/en/pricing/ (Sinnet / NWCD, CNY): not
-//                         transcribed yet, so every China figure is absent and shows as unknown.
-// A figure that is absent here is shown as "unknown", never as 0. Prices change: check the
-// AWS Pricing Calculator before a purchase decision, and update the table (and PRICES_AS_OF).
+// Every figure carries a tag saying where it was confirmed. This machine cannot reach AWS's
+// pricing pages or its Price List API, so figures were checked against the stored copies of
+// public pages below (each with its own date; PRICES_AS_OF is the date of that check):
+//   [karp]    https://github.com/aws/karpenter-provider-aws/blob/6fc13b5236fd04fd16ff3f9dc7490d0813994099/pkg/providers/pricing/zz_generated.pricing_aws.go
+//             EC2 on-demand, us-east-1: AWS's Karpenter, generated from the Price List API on 2026-07-20
+//   [karp-cn] https://github.com/aws/karpenter-provider-aws/blob/655d4733d635e2b633333373c969b1327deb7a81/pkg/providers/pricing/zz_generated.pricing_aws_cn.go
+//             EC2 on-demand, cn-north-1, CNY: the same, generated on 2024-11-06 (Beijing only, no Ningxia)
+//   [c3x-m]   https://c3x.dev/blog/m5-vs-m6i-vs-m7i-cost-performance         us-east-1 m6i/m7i/m7g.xlarge
+//   [saisci]  https://www.saisci.com/aws/gp2-vs-gp3-cost-comparison-ebs-volumes/   us-east-1 gp3 (GB, IOPS, MB/s)
+//   [c3x-s]   https://c3x.dev/resources/aws/aws_ebs_snapshot/               snapshots, standard tier, us-east-1
+//   [ipv4]    https://www.doit.com/aws-public-ipv4-price-increase-the-complete-guide/ and AWS's announcement
+//             https://aws.amazon.com/blogs/networking-and-content-delivery/identify-and-optimize-public-ipv4-address-usage-on-aws/
+//             public IPv4, every address in use or idle (Elastic IPs included) since 2024-02-01
+//   [ch-alb]  https://cloud-horizons.com/blog/alb-the-line-item-nobody-watches/   ALB hour and LCU-hour, us-east-1
+//   [darcy]   https://aws.darcy-it.com/elb%E3%81%AE%E3%82%B3%E3%82%B9%E3%83%88%E6%96%99%E9%87%91/
+//             ALB hour and LCU-hour (a Japanese page: Tokyo's rate)
+//   [calc]    https://cal53.calculator.city/aws-alb-cost-calculator/        ALB hour by region (a calculator's table: weak)
+//   [c3x-a]   https://c3x.dev/resources/aws/aws_cloudwatch_metric_alarm     alarms, standard and high-resolution
+//   [c3x-l]   https://c3x.dev/resources/aws/aws_cloudwatch_log_group        logs ingestion (vended too) and storage
+//   [hj-gp3]  https://hendric-jabs.de/2023/11/02/gp3-in-2-minuten/          eu-central-1 gp3 (GB, IOPS, MB/s)
+//   [awsi]    https://awsi.click/en/articles/cloudwatch-logs-cost-structure-surprise/   ap-northeast-1 logs
+//   [cn-cw]   https://amazonaws.cn/cloudwatch/pricing                        China alarms (both China regions, CNY)
+//   [code]    no page found; the figure agrees with independent price tables in public code (an ALB table
+//             "from aws.amazon.com/elasticloadbalancing/pricing", a Frankfurt table "from the AWS Pricing
+//             API", a per-region table "checked against AWS's price list") whose repositories the
+//             search index does not name, so they cannot be cited
+//   [memory]  UNCONFIRMED: kept from the table's first version (transcribed by hand from memory of
+//             aws.amazon.com's pricing pages); no stored source was found to confirm or correct it
+// A figure with real doubt and no source was removed rather than guessed: it shows as unknown.
+// A figure that is absent here is shown as "unknown", never as 0. Prices change: check the AWS
+// Pricing Calculator (calculator.aws, calculator.amazonaws.cn) before a purchase decision.
+//
+// China (Beijing, Sinnet; Ningxia, NWCD) is priced in CNY on www.amazonaws.cn. Found: the CloudWatch
+// alarm prices of both regions, and Beijing's EC2 prices. Not found: Ningxia's EC2 prices (lower
+// than Beijing's, so Beijing's are not used for it), EBS (gp3 and snapshots), the load balancer,
+// CloudWatch Logs, and whether and at what rate China charges for public IPv4: they are absent and
+// a China stack shows them as unknown (and an instance as unknown too, its root volume's price
+// being unknown; its hourly rate is still printed).
 //
 // Extending it:
-//   - a region: add an entry to PRICES keyed by the region name with its currency; give only
-//     the figures you have from the pricing pages (missing ones stay unknown);
-//   - an instance type: add it to `ec2Hourly` of each region it is priced for;
+//   - a figure shared by a whole partition or currency (a commercial-wide rate): COMMERCIAL below;
+//   - a region: add it to PRICES with `region(BASE, { ...figures that differ })`, BASE being the
+//     closest region already in the table (its figures are copied unless overridden; set one to
+//     `undefined` to drop it, and say which figures it inherits and on what grounds) or CHINA_BASE
+//     for cn-*; give only figures you have a source for, tag each, and add the source above;
+//   - an instance type: add it to `ec2Hourly` of each region it is priced for (a region that
+//     gives `ec2Hourly` has only those types; one that does not has its base's);
 //   - a resource type: add its estimator to ESTIMATORS in tools/cost.ts (reading a new field
 //     here), or, if it is never billed by itself (a VPC, a route table), to FREE_TYPES there.
 
@@ -54,144 +77,144 @@ export interface RegionPrices {
     logsStorageGbMonth?: number;
 }
 
-const IPV4 = 0.005;
+type Figures = Partial<Omit<RegionPrices, "currency">>;
+
+/**
+ * `base` with `overrides` applied. A figure given as undefined is dropped (unknown in that region).
+ * `ec2Hourly`, when given, replaces the base's list: instance prices differ from region to region.
+ */
+export function region(base: RegionPrices, overrides: Figures): RegionPrices {
+    const merged: RegionPrices = { ...base, ...overrides, ec2Hourly: { ...(overrides.ec2Hourly ?? base.ec2Hourly) } };
+    for (const key of Object.keys(merged) as (keyof RegionPrices)[]) {
+        if (merged[key] === undefined) {
+            delete merged[key];
+        }
+    }
+    return merged;
+}
+
+/** What AWS charges the same in every commercial (USD) region. */
+const COMMERCIAL = {
+    publicIpv4Hourly: 0.005, // [ipv4]
+    albLcuHourly: 0.008, // [ch-alb] us-east-1, [darcy] Tokyo; [memory] the same elsewhere
+    alarmMonth: 0.1, // [c3x-a] us-east-1; [memory] the same in the other regions here
+    alarmHighResolutionMonth: 0.3, // [c3x-a] us-east-1; [memory] the same in the other regions here
+} satisfies Figures;
+
+/** US East (N. Virginia): the base of the other commercial regions. */
+const US_EAST_1: RegionPrices = {
+    currency: "USD",
+    ...COMMERCIAL,
+    ec2Hourly: {
+        "c7i.xlarge": 0.1785, // [karp]
+        "c7i.2xlarge": 0.357, // [karp]
+        "m7i.large": 0.1008, // [karp]
+        "m7i.xlarge": 0.2016, // [karp], [c3x-m]
+        "m7i.2xlarge": 0.4032, // [karp]
+        "m6i.xlarge": 0.192, // [karp], [c3x-m]
+        "m7g.xlarge": 0.1632, // [karp], [c3x-m]
+        "c7g.xlarge": 0.145, // [karp]
+        "t3.xlarge": 0.1664, // [karp]
+        "r7i.xlarge": 0.2646, // [karp]
+    },
+    gp3GbMonth: 0.08, // [saisci]
+    gp3IopsMonth: 0.005, // [saisci]
+    gp3ThroughputMBpsMonth: 0.04, // [saisci]
+    snapshotGbMonth: 0.05, // [c3x-s]
+    albHourly: 0.0225, // [ch-alb], [code], [calc]
+    logsIngestGb: 0.5, // [c3x-l]
+    logsStorageGbMonth: 0.03, // [c3x-l]
+};
+
+/** The China regions (CNY, www.amazonaws.cn): both regions publish the same CloudWatch prices. */
+const CHINA_BASE: RegionPrices = {
+    currency: "CNY",
+    ec2Hourly: {},
+    alarmMonth: 0.622, // [cn-cw] standard resolution (60 s), per alarm metric
+    alarmHighResolutionMonth: 2.036, // [cn-cw] high resolution (10 s)
+};
 
 export const PRICES: Record<string, RegionPrices> = {
-    "us-east-1": {
-        currency: "USD",
+    "us-east-1": US_EAST_1,
+    // US West (Oregon): [memory] the same list prices as us-east-1 for every figure here ([code] for the ALB hour).
+    "us-west-2": region(US_EAST_1, {}),
+    // Europe (Ireland). Inherits COMMERCIAL and, [memory] the same here, snapshots and logs storage.
+    "eu-west-1": region(US_EAST_1, {
         ec2Hourly: {
-            "c7i.xlarge": 0.1785,
-            "c7i.2xlarge": 0.357,
-            "m7i.large": 0.1008,
-            "m7i.xlarge": 0.2016,
-            "m7i.2xlarge": 0.4032,
-            "m6i.xlarge": 0.192,
-            "m7g.xlarge": 0.1632,
-            "c7g.xlarge": 0.145,
-            "t3.xlarge": 0.1664,
-            "r7i.xlarge": 0.2646,
+            "c7i.xlarge": 0.2016, // [memory]
+            "m7i.xlarge": 0.2247, // [code]
+            "m7i.2xlarge": 0.4494, // [code]
+            "m6i.xlarge": 0.214, // [memory]
         },
-        gp3GbMonth: 0.08,
-        gp3IopsMonth: 0.005,
-        gp3ThroughputMBpsMonth: 0.04,
-        snapshotGbMonth: 0.05,
-        publicIpv4Hourly: IPV4,
-        albHourly: 0.0225,
-        albLcuHourly: 0.008,
-        alarmMonth: 0.1,
-        alarmHighResolutionMonth: 0.3,
-        logsIngestGb: 0.5,
-        logsStorageGbMonth: 0.03,
-    },
-    "us-west-2": {
-        currency: "USD",
+        gp3GbMonth: 0.088, // [code]
+        gp3IopsMonth: 0.0055, // [memory]
+        gp3ThroughputMBpsMonth: 0.044, // [memory]
+        albHourly: 0.0252, // [code], [calc]
+        logsIngestGb: 0.57, // [memory]
+    }),
+    // Europe (Frankfurt), the committed stacks' region. Inherits COMMERCIAL.
+    "eu-central-1": region(US_EAST_1, {
         ec2Hourly: {
-            "c7i.xlarge": 0.1785,
-            "c7i.2xlarge": 0.357,
-            "m7i.large": 0.1008,
-            "m7i.xlarge": 0.2016,
-            "m7i.2xlarge": 0.4032,
-            "m6i.xlarge": 0.192,
-            "m7g.xlarge": 0.1632,
-            "c7g.xlarge": 0.145,
-            "t3.xlarge": 0.1664,
+            "c7i.xlarge": 0.2037, // [code]
+            "c7i.2xlarge": 0.4074, // [memory]
+            "m7i.large": 0.12075, // [memory]
+            "m7i.xlarge": 0.2415, // [memory]
+            "m7i.2xlarge": 0.483, // [memory]
+            "m6i.xlarge": 0.23, // [memory]
         },
-        gp3GbMonth: 0.08,
-        gp3IopsMonth: 0.005,
-        gp3ThroughputMBpsMonth: 0.04,
-        snapshotGbMonth: 0.05,
-        publicIpv4Hourly: IPV4,
-        albHourly: 0.0225,
-        albLcuHourly: 0.008,
-        alarmMonth: 0.1,
-        alarmHighResolutionMonth: 0.3,
-        logsIngestGb: 0.5,
-        logsStorageGbMonth: 0.03,
-    },
-    "eu-west-1": {
-        currency: "USD",
+        gp3GbMonth: 0.0952, // [hj-gp3]
+        gp3IopsMonth: 0.006, // [hj-gp3]
+        gp3ThroughputMBpsMonth: 0.048, // [hj-gp3]
+        snapshotGbMonth: 0.054, // [memory]
+        albHourly: 0.027, // [code]
+        logsIngestGb: 0.63, // [memory]
+        logsStorageGbMonth: 0.0324, // [memory]
+    }),
+    // Asia Pacific (Tokyo). Inherits COMMERCIAL and, [memory] the same here, snapshots.
+    "ap-northeast-1": region(US_EAST_1, {
         ec2Hourly: {
-            "c7i.xlarge": 0.2016,
-            "m7i.xlarge": 0.2247,
-            "m7i.2xlarge": 0.4494,
-            "m6i.xlarge": 0.214,
+            "c7i.xlarge": 0.2247, // [memory]
+            "m7i.xlarge": 0.2604, // [memory]
+            "m6i.xlarge": 0.248, // [memory]
         },
-        gp3GbMonth: 0.088,
-        gp3IopsMonth: 0.0055,
-        gp3ThroughputMBpsMonth: 0.044,
-        snapshotGbMonth: 0.05,
-        publicIpv4Hourly: IPV4,
-        albHourly: 0.0252,
-        albLcuHourly: 0.008,
-        alarmMonth: 0.1,
-        alarmHighResolutionMonth: 0.3,
-        logsIngestGb: 0.57,
-        logsStorageGbMonth: 0.03,
-    },
-    "eu-central-1": {
-        currency: "USD",
+        gp3GbMonth: 0.096, // [memory]
+        gp3IopsMonth: 0.006, // [memory]
+        gp3ThroughputMBpsMonth: 0.048, // [memory]
+        albHourly: 0.0243, // [darcy], [code]
+        logsIngestGb: 0.76, // [awsi]
+        logsStorageGbMonth: 0.033, // [awsi]
+    }),
+    // Asia Pacific (Singapore). Inherits COMMERCIAL and, [memory] the same here, snapshots.
+    "ap-southeast-1": region(US_EAST_1, {
         ec2Hourly: {
-            "c7i.xlarge": 0.2037,
-            "c7i.2xlarge": 0.4074,
-            "m7i.large": 0.12075,
-            "m7i.xlarge": 0.2415,
-            "m7i.2xlarge": 0.483,
-            "m6i.xlarge": 0.23,
+            "c7i.xlarge": 0.2058, // [memory]
+            "m7i.xlarge": 0.252, // [memory]
+            "m6i.xlarge": 0.24, // [memory]
         },
-        gp3GbMonth: 0.0952,
-        gp3IopsMonth: 0.006,
-        gp3ThroughputMBpsMonth: 0.048,
-        snapshotGbMonth: 0.054,
-        publicIpv4Hourly: IPV4,
-        albHourly: 0.027,
-        albLcuHourly: 0.008,
-        alarmMonth: 0.1,
-        alarmHighResolutionMonth: 0.3,
-        logsIngestGb: 0.63,
-        logsStorageGbMonth: 0.0324,
-    },
-    "ap-northeast-1": {
-        currency: "USD",
+        gp3GbMonth: 0.096, // [memory]
+        gp3IopsMonth: 0.006, // [memory]
+        gp3ThroughputMBpsMonth: 0.048, // [memory]
+        albHourly: 0.0252, // [code]
+        // CloudWatch Logs removed: no source, and real doubt about the storage rate.
+        logsIngestGb: undefined,
+        logsStorageGbMonth: undefined,
+    }),
+    // China (Beijing, operated by Sinnet) and China (Ningxia, operated by NWCD).
+    // China (Beijing): the 6th generation is the China default (settings.ts: c6i.xlarge, m6i.xlarge).
+    "cn-north-1": region(CHINA_BASE, {
         ec2Hourly: {
-            "c7i.xlarge": 0.2247,
-            "m7i.xlarge": 0.2604,
-            "m6i.xlarge": 0.248,
+            "c6i.xlarge": 1.47874, // [karp-cn]
+            "c6i.2xlarge": 2.95747, // [karp-cn]
+            "m6i.large": 1.01321, // [karp-cn]
+            "m6i.xlarge": 2.02642, // [karp-cn]
+            "m6i.2xlarge": 4.05283, // [karp-cn]
+            "t3.xlarge": 1.0515, // [karp-cn]
+            "m7g.xlarge": 1.7225, // [karp-cn]
+            "c7g.xlarge": 1.2569, // [karp-cn]
         },
-        gp3GbMonth: 0.096,
-        gp3IopsMonth: 0.006,
-        gp3ThroughputMBpsMonth: 0.048,
-        snapshotGbMonth: 0.05,
-        publicIpv4Hourly: IPV4,
-        albHourly: 0.0243,
-        albLcuHourly: 0.008,
-        alarmMonth: 0.1,
-        alarmHighResolutionMonth: 0.3,
-        logsIngestGb: 0.76,
-        logsStorageGbMonth: 0.033,
-    },
-    "ap-southeast-1": {
-        currency: "USD",
-        ec2Hourly: {
-            "c7i.xlarge": 0.2058,
-            "m7i.xlarge": 0.252,
-            "m6i.xlarge": 0.24,
-        },
-        gp3GbMonth: 0.096,
-        gp3IopsMonth: 0.006,
-        gp3ThroughputMBpsMonth: 0.048,
-        snapshotGbMonth: 0.05,
-        publicIpv4Hourly: IPV4,
-        albHourly: 0.0252,
-        albLcuHourly: 0.008,
-        alarmMonth: 0.1,
-        alarmHighResolutionMonth: 0.3,
-        logsIngestGb: 0.7,
-        logsStorageGbMonth: 0.03,
-    },
-    // China (Beijing, operated by Sinnet) and China (Ningxia, operated by NWCD): priced in CNY
-    // on amazonaws.cn; no figure transcribed yet (see the header), so everything is unknown.
-    "cn-north-1": { currency: "CNY", ec2Hourly: {} },
-    "cn-northwest-1": { currency: "CNY", ec2Hourly: {} },
+    }),
+    // China (Ningxia): no EC2 price found (see the header).
+    "cn-northwest-1": region(CHINA_BASE, {}),
 };
 
 /** Hours in the month the estimate assumes (AWS's own calculator uses 730). */
