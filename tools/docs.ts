@@ -1,11 +1,12 @@
 // npm run docs [-- --check]
 // Writes what is generated from the one schema of settings (settings.ts) between markers:
-// README.md's configuration reference and Pulumi.yaml's `config:` block. With --check, writes
-// nothing and fails when either is stale (test/unit/project.test.ts checks the same).
+// README.md's configuration reference, README.zh-CN.md's (in Chinese) and Pulumi.yaml's
+// `config:` block. With --check, writes nothing and fails when any is stale
+// (test/unit/project.test.ts checks the same).
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { AWS_REGION_DESCRIPTION, AWS_REGION_KEY, fullKey, jsonSchemaOf, Setting, SETTING_KEYS, SETTINGS } from "../settings";
+import { AWS_REGION_DESCRIPTION, AWS_REGION_DESCRIPTION_ZH, AWS_REGION_KEY, fullKey, jsonSchemaOf, Setting, SETTING_KEYS, SETTINGS } from "../settings";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -69,13 +70,40 @@ const README_ZH_MARKERS = {
     end: "<!-- END settings (zh) -->",
 };
 
+/** `scopeText` as README.zh-CN.md's table says it: "only with placement `aws`". */
+function scopeTextZh(s: Setting): string {
+    return s.scope && s.scope !== "any" ? `仅限 ${scopeText(s)}` : "";
+}
+
+function defaultTextZh(s: Setting): string {
+    if (s.required !== undefined) {
+        const scope = s.scope && s.scope !== "any" ? `${scopeText(s)} 时` : "";
+        return `（${scope}必填${s.secret ? "，密钥" : ""}）`;
+    }
+    if (s.defaultText !== undefined) {
+        // A defaultText that is only code (a URL, a template) reads the same in Chinese.
+        return s.defaultTextZh ?? s.defaultText;
+    }
+    const english = defaultText(s);
+    return english === "unset" ? "无" : english;
+}
+
 /**
- * README.zh-CN.md's table: the same rows as README.md's, under Chinese headers. The meanings stay
- * the English ones of settings.ts (every key, always current); the Chinese guide explains around it.
+ * README.zh-CN.md's table: the rows of README.md's (same keys, types and defaults) in Chinese,
+ * from each setting's `descriptionZh` and `defaultTextZh`.
  */
 function renderReferenceZh(): string {
-    const [, , ...rows] = renderReference().split("\n");
-    return ["| 配置键 | 类型 | 默认值 | 含义（英文原文，取自 settings.ts） |", "| --- | --- | --- | --- |", ...rows].join("\n");
+    const rows = [
+        "| 配置键 | 类型 | 默认值 | 含义 |",
+        "| --- | --- | --- | --- |",
+        `| \`${AWS_REGION_KEY}\` | string | （placement \`aws\` 时必填） | ${AWS_REGION_DESCRIPTION_ZH} |`,
+        ...SETTING_KEYS.map((k) => {
+            const s = SETTINGS[k] as Setting;
+            const scope = scopeTextZh(s) ? `${scopeTextZh(s)}：` : "";
+            return `| \`${k}\` | ${typeText(s).replace(/\|/g, "\\|")} | ${defaultTextZh(s)} | ${scope}${s.descriptionZh}${s.secret ? "；属于密钥，用 \`pulumi config set --secret\` 设置" : ""} |`;
+        }),
+    ];
+    return rows.join("\n");
 }
 
 /** Markdown to the plain text of a YAML description or comment. */
