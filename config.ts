@@ -142,6 +142,12 @@ export interface LoadOptions {
      * (it is set with `pulumi config set --secret` before `pulumi up`).
      */
     assumedSecret?: string;
+    /**
+     * The offline plan: the values that stand for a secret it cannot decrypt (a stack file's
+     * `secure:` value). Such a value says nothing of the real one's form, so it is not checked
+     * against the setting's schema (a secret URL's form is checked at deploy).
+     */
+    opaqueSecrets?: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -268,6 +274,9 @@ class Reader {
         const fallback = defaultOf(k, this.ctx);
         if (raw === undefined) {
             return fallback;
+        }
+        if (s.secret && this.source.isSecret(fullKey(k)) && (this.options.opaqueSecrets ?? []).includes(raw)) {
+            return raw as SettingValue<K>;
         }
         const json = jsonSchemaOf(s);
         const decoded = decode(raw, json.type);

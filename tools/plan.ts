@@ -5,11 +5,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs, ParseArgsConfig } from "util";
 import { KNOWN_INSTANCE_TYPES } from "../components/sizing";
-import type { Plan } from "./planner";
+import type { Plan, PlanOptions } from "./planner";
 import { readStackFileAt, stackFilePath } from "./stackFile";
 import { loadBase } from "./basePlan";
 import { CostChange, costChange, CostEstimate, estimateCost, renderCost, renderCostChange } from "./cost";
-import { diffPlans, labeller, PlanDiff, renderDiff, renderReview, Review, reviewOf } from "./review";
+import { addSecretReach, diffPlans, labeller, PlanDiff, renderDiff, renderReview, Review, reviewOf } from "./review";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -30,7 +30,7 @@ const OPTIONS = {
 const HELP: Record<keyof typeof OPTIONS, [value: string, text: string]> = {
     stack: ["<name>", "the stack to plan, from Pulumi.<name>.yaml (required)"],
     "stack-file": ["<file>", "read the stack's config from this file instead, e.g. one proposed in a pull request"],
-    json: ["", "print the plan as JSON: {stack, region, resources: [{type, name, inputs, protect, retainOnDelete, dependsOn}], creationOrder, placeholders, securityGroups, iamRoles, steps, notes} (+ cost, diff, costChange)"],
+    json: ["", "print the plan as JSON: {stack, region, resources: [{type, name, inputs, protect, retainOnDelete, dependsOn}], creationOrder, placeholders, securityGroups, iamRoles, steps, secrets, notes} (+ cost, diff, costChange); secrets: each secret setting's fingerprint (of its ciphertext)"],
     out: ["<file>", "write the plan to <file> instead of standard output"],
     "check-policies": ["", "check the policy pack's rules; exit 1 on a mandatory violation"],
     "allow-placeholders": ["", "accept the committed stack files' documentation-range placeholders (198.51.100.0/24, example.com)"],
@@ -150,6 +150,7 @@ function humanText(plan: Plan, notes: readonly string[], x: Extras, brief: boole
         lines.push(`Offline plan for stack ${plan.stack}${plan.region && onAws ? ` (${plan.region})` : ""}: ${x.review.resources.length} resources (evaluated under mocks, no cloud calls)`);
         lines.push("Values shown as <after-deploy: ...> exist only once AWS creates or looks them up; [secret] is a secret.", "");
         lines.push(renderReview(x.review, { scripts: !brief }));
+        lines.push(...secretSettingLines(plan));
         if (x.cost) {
             lines.push(renderCost(x.cost));
         }
@@ -167,6 +168,19 @@ function humanText(plan: Plan, notes: readonly string[], x: Extras, brief: boole
     return lines.join("\n");
 }
 
+/** The stack file's secret settings, each with the fingerprint of its encrypted value (never the value). */
+function secretSettingLines(plan: Plan): string[] {
+    const secrets = Object.entries(plan.secrets ?? {});
+    if (secrets.length === 0) {
+        return [];
+    }
+    return [
+        "Secret settings in the stack file (each [secret]; the fingerprint is of its encrypted value, so a diff can tell a re-encrypted one):",
+        ...secrets.map(([k, f]) => `  ${k}: [secret]  (fingerprint ${f})`),
+        "",
+    ];
+}
+
 function jsonText(plan: Plan, notes: readonly string[], x: Extras): string {
     const { securityGroups, iamRoles, steps } = x.review;
     return (
@@ -180,6 +194,7 @@ function jsonText(plan: Plan, notes: readonly string[], x: Extras): string {
                 securityGroups,
                 iamRoles,
                 steps,
+                secrets: plan.secrets ?? {},
                 ...(x.cost ? { cost: x.cost } : {}),
                 ...(x.diff ? { base: x.baseName, diff: x.diff } : {}),
                 ...(x.costChange ? { costChange: { before: x.costChange.before.knownTotal, after: x.costChange.after.knownTotal, delta: x.costChange.delta, currency: x.costChange.after.currency, lines: x.costChange.lines } } : {}),
@@ -208,6 +223,7 @@ async function main(argv: string[]): Promise<number> {
     }
 
     let plan: Plan;
+    let planOptions: PlanOptions = {};
     // The base is planned in a child process (a git ref) while this checkout's plan runs here.
     const basePromise = args.base === undefined ? undefined : loadBase(PROJECT_DIR, args.base, args.stack, { allowPlaceholders: args.allowPlaceholders });
     basePromise?.catch(() => undefined);
@@ -215,7 +231,8 @@ async function main(argv: string[]): Promise<number> {
         const config = args.stackFile ? { config: { ...(readStackFileAt(args.stackFile).config ?? {}) } } : {};
         // Loaded only now: the Pulumi SDK takes a while, and usage errors should not wait for it.
         const { planStack } = await import("./planner");
-        plan = await planStack(args.stack, { ...config, allowPlaceholders: args.allowPlaceholders });
+        planOptions = { ...config, allowPlaceholders: args.allowPlaceholders };
+        plan = await planStack(args.stack, planOptions);
     } catch (err) {
         console.error(`plan failed for stack ${args.stack}: ${err instanceof Error ? err.message : String(err)}`);
         await basePromise?.catch(() => undefined);
@@ -230,6 +247,13 @@ async function main(argv: string[]): Promise<number> {
             base.plan.region ??= plan.region;
             base.plan.placeholders = { ...(plan.placeholders ?? {}), ...(base.plan.placeholders ?? {}) };
             extras.diff = diffPlans(base.plan, plan);
+            // A changed secret reads the same offline: what a new value would re-run is found
+            // by evaluating this checkout again with only that secret different.
+            const reached = extras.diff.secrets.filter((c) => c.kind !== "removed").map((c) => c.key);
+            if (reached.length > 0) {
+                const { secretReach } = await import("./secretReach");
+                addSecretReach(extras.diff, await secretReach(args.stack, planOptions, reached));
+            }
             extras.baseName = base.name;
             notes.push(...base.notes);
             if (args.cost) {

@@ -6,7 +6,7 @@ import { PROJECT } from "../components/tags";
 import { parseConfig, pulumiConfigSource } from "../config";
 import { createSentryStack, StackOutputs } from "../program";
 import { AwsMocks, MockOptions } from "./mocks";
-import { engineConfig, readStackFile, stackFilePath } from "./stackFile";
+import { engineConfig, readStackFile, secretFingerprints, stackFilePath } from "./stackFile";
 
 export interface PlanResource {
     type: string;
@@ -35,6 +35,12 @@ export interface Plan {
     placeholders?: Record<string, string>;
     /** The AWS region the stack deploys to (aws:region). */
     region?: string;
+    /**
+     * The stack file's secret settings: key -> a fingerprint of its encrypted value
+     * (stackFile.ts secretFingerprints), never the ciphertext or a plaintext. Absent in plans
+     * saved before plans carried it.
+     */
+    secrets?: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -43,9 +49,11 @@ export interface PlanOptions {
     /** Added on top of the stack file's (or `config`'s) values. */
     overrides?: Record<string, unknown>;
     /**
-     * Tests only: secret values by key ("sentry:adminPassword" -> value), as if the stack file
-     * held them encrypted (`secure:`) and the plan could decrypt them. A secret written in
-     * plain text in `config` is refused, as in a real stack file.
+     * Secret values by key ("sentry:adminPassword" -> value), as if the stack file held them
+     * encrypted (`secure:`) and the plan could decrypt them: for tests, and for the review's
+     * secret reach (tools/secretReach.ts), which sets one secret to SECRET_OTHER_VALUE. A
+     * secret written in plain text in `config` is refused, as in a real stack file. These
+     * values get no fingerprint (plan.secrets): only a stack file's ciphertext does.
      */
     secrets?: Record<string, string>;
     /**
@@ -64,6 +72,11 @@ export interface PlanOptions {
 }
 
 export const SECRET_PLACEHOLDER = "[secret]";
+/**
+ * A second stand-in for a secret the plan cannot decrypt: evaluating the program once with a
+ * secret as SECRET_PLACEHOLDER and once as this shows what that secret's value feeds.
+ */
+export const SECRET_OTHER_VALUE = "[secret: another value]";
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -117,7 +130,8 @@ export function planStack(stack: string, options: PlanOptions = {}): Promise<Pla
 }
 
 async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> {
-    const { values, secretKeys } = engineConfig({ ...(options.config ?? readStackConfig(stack)), ...(options.overrides ?? {}) }, SECRET_PLACEHOLDER);
+    const stackConfig = { ...(options.config ?? readStackConfig(stack)), ...(options.overrides ?? {}) };
+    const { values, secretKeys } = engineConfig(stackConfig, SECRET_PLACEHOLDER);
     for (const [k, v] of Object.entries(options.secrets ?? {})) {
         values[k] = v;
         secretKeys.push(k);
@@ -155,7 +169,11 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
         // The loader reads the config exactly as in the engine (every key set, which are
         // secret). A required secret the stack file does not hold is assumed set, as it must
         // be before a real `pulumi up`.
-        const config = parseConfig(pulumiConfigSource(), stack, PROJECT, { allowPlaceholders: options.allowPlaceholders, assumedSecret: SECRET_PLACEHOLDER });
+        const config = parseConfig(pulumiConfigSource(), stack, PROJECT, {
+            allowPlaceholders: options.allowPlaceholders,
+            assumedSecret: SECRET_PLACEHOLDER,
+            opaqueSecrets: [SECRET_PLACEHOLDER, SECRET_OTHER_VALUE],
+        });
         let result: StackOutputs;
         try {
             result = createSentryStack(config);
@@ -194,7 +212,7 @@ async function planStackNow(stack: string, options: PlanOptions): Promise<Plan> 
         ...(req.getAdditionalsecretoutputsList().length > 0 ? { secretOutputs: [...req.getAdditionalsecretoutputsList()].sort() } : {}),
     }));
     resources.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
-    return { stack, resources, outputs, placeholders: { ...mocks.placeholders }, region };
+    return { stack, resources, outputs, placeholders: { ...mocks.placeholders }, region, secrets: secretFingerprints(stackConfig) };
 }
 
 /** The name of an explicit provider from a provider reference ("<urn>::<id>"); none for a default provider. */

@@ -530,6 +530,35 @@ export interface StepRun {
     reasons: string[];
     files: FileDiff[];
     env?: FileDiff;
+    /** Runs only because of these secrets' changed encrypted values, and only if a value is really new. */
+    ifSecretNew?: string[];
+}
+
+/** What a secret's value reaches: a resource whose inputs differ when only that secret's value does. */
+export interface SecretEffect {
+    resource: string;
+    type: string;
+    /** What a new value does to it on deploy (a remote command's update runs its `create` again; a trigger replaces it, which runs it too). */
+    kind: ChangeKind;
+    /** The inputs that change, e.g. "stdin", "triggers[2]", "connection.privateKey" (never a value). */
+    inputs: string[];
+    /** A host step: its name and 1-based position in run order. */
+    step?: string;
+    order?: number;
+}
+
+/** The reach of one secret, or why it could not be worked out. */
+export type SecretReach = { effects: SecretEffect[] } | { error: string };
+
+/** A secret setting whose encrypted value the change adds, removes or changes in the stack file. */
+export interface SecretChange {
+    key: string;
+    kind: "added" | "removed" | "changed";
+    /** Fingerprints of the encrypted values (tools/stackFile.ts secretFingerprints); never a ciphertext or a plaintext. */
+    before?: string;
+    after?: string;
+    /** What a new value re-runs or replaces on deploy, from this checkout evaluated again with only this secret different (tools/secretReach.ts). */
+    reach?: SecretReach;
 }
 
 export interface PlanDiff {
@@ -539,6 +568,13 @@ export interface PlanDiff {
     resources: ResourceChange[];
     steps: StepRun[];
     unchanged: number;
+    /**
+     * Secret settings added, removed or re-encrypted in the stack file. Offline every secret
+     * reads as the same [secret], so a changed value shows nowhere else.
+     */
+    secrets: SecretChange[];
+    /** Why secret changes cannot be told (a base saved before plans carried fingerprints). */
+    secretsUnknown?: string;
 }
 
 const keyOf = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
@@ -728,7 +764,58 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
     }
 
     const unchanged = [...after.keys()].filter((k) => !changes.has(k)).length;
-    return { stack: head.stack, protectedDeletions, resources: ordered, steps, unchanged };
+    return { stack: head.stack, protectedDeletions, resources: ordered, steps, unchanged, ...diffSecrets(base, head) };
+}
+
+/** The secret settings whose encrypted value differs between two plans' stack files, by fingerprint. */
+export function diffSecrets(base: Plan, head: Plan): Pick<PlanDiff, "secrets" | "secretsUnknown"> {
+    if (base.secrets === undefined || head.secrets === undefined) {
+        const which = base.secrets === undefined ? "the base" : "this change's plan";
+        return { secrets: [], secretsUnknown: `${which} carries no fingerprints of the stack file's encrypted values (a plan saved before plans carried them): a changed secret cannot be told` };
+    }
+    const a = base.secrets;
+    const b = head.secrets;
+    const secrets: SecretChange[] = [];
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+        const kind = a[key] === undefined ? "added" : b[key] === undefined ? "removed" : a[key] !== b[key] ? "changed" : undefined;
+        if (kind) {
+            secrets.push({ key, kind, ...(a[key] !== undefined ? { before: a[key] } : {}), ...(b[key] !== undefined ? { after: b[key] } : {}) });
+        }
+    }
+    return { secrets };
+}
+
+/**
+ * Attaches to `d.secrets` what each secret reaches (tools/secretReach.ts) and lists the host
+ * steps a new value runs among the steps that run on deploy, in run order, marked as running
+ * only if the value is really new.
+ */
+export function addSecretReach(d: PlanDiff, reach: Readonly<Record<string, SecretReach>>): PlanDiff {
+    for (const c of d.secrets) {
+        const r = reach[c.key];
+        if (r === undefined) {
+            continue;
+        }
+        c.reach = r;
+        if ("error" in r) {
+            continue;
+        }
+        for (const e of r.effects.filter((x) => x.order !== undefined)) {
+            const why = `${c.key} ${c.kind === "added" ? "is added to" : "has a new encrypted value in"} the stack file (if its value is new: ${e.inputs.join(", ")} ${e.inputs.length === 1 ? "changes" : "change"})`;
+            const run = d.steps.find((s) => s.resource === e.resource);
+            if (run) {
+                run.reasons.push(why);
+                if (run.ifSecretNew) {
+                    run.ifSecretNew.push(c.key);
+                }
+            } else {
+                d.steps.push({ order: e.order!, resource: e.resource, ...(e.step ? { step: e.step } : {}), kind: e.kind === "replace" ? "replace" : "update", reasons: [why], files: [], ifSecretNew: [c.key] });
+            }
+        }
+    }
+    // Run order; steps that are removed (order 0) stay last.
+    d.steps.sort((x, y) => (x.order === 0 ? Infinity : x.order) - (y.order === 0 ? Infinity : y.order));
+    return d;
 }
 
 const SYMBOL: Record<ChangeKind, string> = { create: "+", delete: "-", update: "~", replace: "+-" };
@@ -746,6 +833,7 @@ export function renderDiff(d: PlanDiff, opts: { baseName?: string } = {}): strin
             out.push(`!!   ${p.name} (${p.type}) would be ${what}${p.retained ? "; it is retained on delete, so AWS keeps it but the stack forgets it" : ""}. Pulumi refuses while it is protected: unprotect it on purpose, or undo this change.`);
         }
     }
+    out.push(...secretLines(d));
     if (d.resources.length === 0) {
         out.push("", "No resource changes.");
     } else {
@@ -772,7 +860,7 @@ export function renderDiff(d: PlanDiff, opts: { baseName?: string } = {}): strin
         out.push("  none");
     }
     for (const s of d.steps) {
-        out.push(`  ${s.order > 0 ? `${s.order}.` : "-"} ${s.step ?? s.resource}  (${s.resource}, ${s.kind})`);
+        out.push(`  ${s.order > 0 ? `${s.order}.` : "-"} ${s.step ?? s.resource}  (${s.resource}, ${s.kind}${s.ifSecretNew ? `, only if the value of ${s.ifSecretNew.join(", ")} is new` : ""})`);
         out.push(...s.reasons.map((r) => `       because ${r}`));
     }
     const patches = d.steps.flatMap((s) => [...s.files, ...(s.env ? [s.env] : [])].map((f) => ({ step: s.step ?? s.resource, ...f })));
@@ -788,6 +876,47 @@ export function renderDiff(d: PlanDiff, opts: { baseName?: string } = {}): strin
         }
     }
     return out.join("\n") + "\n";
+}
+
+/** A reached input as a reader takes it: a trigger is one made from the secret (the provisioner's digest of it). */
+const inputText = (path: string): string => (/^triggers\[\d+\]$/.test(path) ? `${path} (a trigger made from it)` : path);
+
+/** The secret settings section of the diff: after the protected deletions, before the resources (which cannot show them). */
+function secretLines(d: PlanDiff): string[] {
+    if (d.secretsUnknown) {
+        return ["", `Secret settings: unknown; ${d.secretsUnknown}.`];
+    }
+    if (d.secrets.length === 0) {
+        return [];
+    }
+    const out = ["", "Secret settings the stack file changes (values stay encrypted: the offline plan cannot read them, and shows none):"];
+    for (const c of d.secrets) {
+        if (c.kind === "changed") {
+            out.push(`~  ${c.key}: [secret] -> [secret] (encrypted value changed in the stack file: a new value, or the same one set again, since Pulumi re-encrypts with a fresh nonce)`);
+        } else if (c.kind === "added") {
+            out.push(`+  ${c.key}: (unset) -> [secret] (added to the stack file)`);
+        } else {
+            out.push(`-  ${c.key}: [secret] -> (unset) (removed from the stack file; what stops reading it shows among the resource changes below)`);
+        }
+        const r = c.reach;
+        if (r === undefined) {
+            continue;
+        }
+        if ("error" in r) {
+            out.push(`     what it re-runs on deploy could not be worked out: ${r.error}`);
+            continue;
+        }
+        if (r.effects.length === 0) {
+            out.push("     nothing in this change reads its value: a new value changes no resource");
+            continue;
+        }
+        out.push(`     ${c.kind === "changed" ? "the same value set again changes nothing on deploy (Pulumi compares decrypted values); a new value" : "its value"} reaches, in run order:`);
+        for (const e of r.effects) {
+            const what = e.kind === "replace" ? "replaced (runs again)" : e.type.startsWith("command:") ? "updated (runs its create again)" : e.kind === "update" ? "updated in place" : e.kind;
+            out.push(`       ${e.order !== undefined ? `${e.order}. ${e.step ?? e.resource}  (${e.resource}` : `${e.resource}  (${e.type}`}, ${what}: ${e.inputs.map(inputText).join(", ")})`);
+        }
+    }
+    return out;
 }
 
 export { indent };

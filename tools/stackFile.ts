@@ -1,4 +1,5 @@
 // Pulumi.<stack>.yaml as files: read by the offline plan and by the trial tool.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
@@ -51,4 +52,28 @@ export function engineConfig(config: Record<string, unknown>, secretValue: strin
         }
     }
     return { values, secretKeys };
+}
+
+/** How many hex digits of the ciphertext's SHA-256 a fingerprint keeps. */
+export const FINGERPRINT_LENGTH = 12;
+
+/**
+ * A short fingerprint of each `secure:` value of a stack file's `config:` (key -> the first
+ * FINGERPRINT_LENGTH hex digits of the SHA-256 of the ciphertext as the file holds it), so
+ * that a review can tell that an encrypted value changed without decrypting it. It is a hash
+ * of the ciphertext, never of a plaintext: it tells nothing about the value (the ciphertext is
+ * in the file for anyone to read), and the same value set again gets a new one (Pulumi
+ * encrypts with a fresh nonce each time).
+ */
+export function secretFingerprints(config: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(config).sort()) {
+        const v = config[k];
+        if (isSecureValue(v)) {
+            const secure = (v as { secure: unknown }).secure;
+            const text = typeof secure === "string" ? secure : JSON.stringify(secure);
+            out[k] = createHash("sha256").update(text, "utf8").digest("hex").slice(0, FINGERPRINT_LENGTH);
+        }
+    }
+    return out;
 }
