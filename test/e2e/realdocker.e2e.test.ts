@@ -93,7 +93,11 @@ describe("a booted host: real Docker, real Compose, the real self-hosted", () =>
     const pings = async () => Number(await sh("pings", `journalctl -u e2e-ping -o cat --no-pager | grep -c '"GET /ping ' || true`));
     /** One heartbeat run by systemd now (the timer's service, started by hand); its summary line. */
     const heartbeatNow = async (label: string) => {
-        const since = Number(await sh(`${label}-since`, "date +%s"));
+        // A timer run already in flight may have measured before the change under test, and
+        // `systemctl start` of an active oneshot only waits for it: let it finish first, then
+        // start a run of our own and take its line.
+        await sh(`${label}-settle`, "systemctl start sentry-heartbeat.service || true");
+        const since = Number(await sh(`${label}-since`, "sleep 1; date +%s"));
         await sh(`${label}-run`, "systemctl start sentry-heartbeat.service || true");
         return (await waitForHeartbeat(since, /healthy=/, 30)).text;
     };
