@@ -50,19 +50,42 @@ function defaultText(s: Setting): string {
     return "unset";
 }
 
-/** README.md's table: one row per setting, aws:region first. */
-function renderReference(): string {
+/** What a reference table says in its language: its header, and each setting's cells. */
+interface TableWords {
+    header: string;
+    regionDefault: string;
+    regionDescription: string;
+    scope: (s: Setting) => string;
+    default: (s: Setting) => string;
+    description: (s: Setting) => string;
+    secretNote: string;
+}
+
+/** A reference table: one row per setting, aws:region first, in `words`' language. */
+function renderTable(words: TableWords): string {
     const rows = [
-        "| key | type | default | meaning |",
+        words.header,
         "| --- | --- | --- | --- |",
-        `| \`${AWS_REGION_KEY}\` | string | (required with placement \`aws\`) | ${AWS_REGION_DESCRIPTION} |`,
+        `| \`${AWS_REGION_KEY}\` | string | ${words.regionDefault} | ${words.regionDescription} |`,
         ...SETTING_KEYS.map((k) => {
             const s = SETTINGS[k] as Setting;
-            const scope = s.scope && s.scope !== "any" ? `${scopeText(s)}: ` : "";
-            return `| \`${k}\` | ${typeText(s).replace(/\|/g, "\\|")} | ${defaultText(s)} | ${scope}${s.description}${s.secret ? " (a secret: `pulumi config set --secret`)" : ""} |`;
+            return `| \`${k}\` | ${typeText(s).replace(/\|/g, "\\|")} | ${words.default(s)} | ${words.scope(s)}${words.description(s)}${s.secret ? words.secretNote : ""} |`;
         }),
     ];
     return rows.join("\n");
+}
+
+/** README.md's table. */
+function renderReference(): string {
+    return renderTable({
+        header: "| key | type | default | meaning |",
+        regionDefault: "(required with placement `aws`)",
+        regionDescription: AWS_REGION_DESCRIPTION,
+        scope: (s) => (s.scope && s.scope !== "any" ? `${scopeText(s)}: ` : ""),
+        default: defaultText,
+        description: (s) => s.description,
+        secretNote: " (a secret: `pulumi config set --secret`)",
+    });
 }
 
 const README_ZH_MARKERS = {
@@ -93,17 +116,15 @@ function defaultTextZh(s: Setting): string {
  * from each setting's `descriptionZh` and `defaultTextZh`.
  */
 function renderReferenceZh(): string {
-    const rows = [
-        "| 配置键 | 类型 | 默认值 | 含义 |",
-        "| --- | --- | --- | --- |",
-        `| \`${AWS_REGION_KEY}\` | string | （placement \`aws\` 时必填） | ${AWS_REGION_DESCRIPTION_ZH} |`,
-        ...SETTING_KEYS.map((k) => {
-            const s = SETTINGS[k] as Setting;
-            const scope = scopeTextZh(s) ? `${scopeTextZh(s)}：` : "";
-            return `| \`${k}\` | ${typeText(s).replace(/\|/g, "\\|")} | ${defaultTextZh(s)} | ${scope}${s.descriptionZh}${s.secret ? "；属于密钥，用 \`pulumi config set --secret\` 设置" : ""} |`;
-        }),
-    ];
-    return rows.join("\n");
+    return renderTable({
+        header: "| 配置键 | 类型 | 默认值 | 含义 |",
+        regionDefault: "（placement `aws` 时必填）",
+        regionDescription: AWS_REGION_DESCRIPTION_ZH,
+        scope: (s) => (scopeTextZh(s) ? `${scopeTextZh(s)}：` : ""),
+        default: defaultTextZh,
+        description: (s) => s.descriptionZh,
+        secretNote: "；属于密钥，用 `pulumi config set --secret` 设置",
+    });
 }
 
 /** Markdown to the plain text of a YAML description or comment. */
