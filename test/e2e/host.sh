@@ -8,8 +8,8 @@
 # Usage (as root, non-interactive):
 #   host.sh rootfs [chroot|boot]   build or reuse the cached rootfs tarball of that flavour
 #   host.sh boot   <dir>           like start, but the host boots with systemd as PID 1
-#                                  (systemd-nspawn) and gets a data disk (loop device,
-#                                  HOST_DATA_LOOP in host.env); Docker runs inside
+#                                  (systemd-nspawn) and gets a data disk (loop device
+#                                  HOST_DATA_LOOP over HOST_DATA_IMAGE, in host.env); Docker runs inside
 #   host.sh poweroff <dir>         shut the booted host down (systemd poweroff)
 #   host.sh poweron <dir> [--without-data-disk | --data-image FILE]
 #                                                boot it again (with no data disk, or another disk image)
@@ -329,8 +329,11 @@ cmd_boot() {
     truncate -s "${E2E_DATA_DISK_SIZE:-6G}" "$dir/data.img"
     local loop
     loop=$(losetup --find --show "$dir/data.img")
-    echo "HOST_DATA_LOOP=$loop" >>"$dir/host.env"
-    echo "HOST_KIND=boot" >>"$dir/host.env"
+    {
+        echo "HOST_DATA_LOOP=$loop"
+        echo "HOST_DATA_IMAGE=$dir/data.img"
+        echo "HOST_KIND=boot"
+    } >>"$dir/host.env"
     install -D -m 0755 "$HERE/boot/fstab-devices-generator" "$HOST_ROOT/etc/systemd/system-generators/e2e-fstab-devices"
     # This machine's hard limit of open files (no CAP_SYS_RESOURCE to raise it) is below
     # upstream's `ulimits: nofile`: runc in the host clamps it (boot/runc-nofile-clamp).
@@ -363,14 +366,14 @@ cmd_poweroff() {
     log "host powered off"
 }
 
-# Boots the powered-off host again: with its data disk (HOST_DATA_IMAGE, data.img at first),
+# Boots the powered-off host again: with its data disk (HOST_DATA_IMAGE: boot's data.img at first),
 # with --without-data-disk none (the disk is detached first), or with --data-image FILE
 # another disk image in its place (a copy of data.img taken earlier: a volume restored from a
 # snapshot), which stays its data disk for later boots.
 cmd_poweron() {
     local dir="$1" mode="${2:-}" image
     load_env "$dir"
-    image="${HOST_DATA_IMAGE:-$dir/data.img}"
+    image="${HOST_DATA_IMAGE:?host.env has no HOST_DATA_IMAGE: not a booted host}"
     case "$mode" in
         "" | --without-data-disk) ;;
         --data-image)

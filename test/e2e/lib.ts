@@ -123,7 +123,7 @@ export function readHostEnv(dir: string): HostInfo {
         dir,
         kind: env.HOST_KIND === "boot" ? "boot" : "chroot",
         dataLoop: env.HOST_DATA_LOOP || undefined,
-        dataImage: env.HOST_DATA_IMAGE || (env.HOST_KIND === "boot" ? path.join(dir, "data.img") : undefined),
+        dataImage: env.HOST_DATA_IMAGE || undefined,
         addr: env.HOST_ADDR,
         port: Number(env.HOST_PORT),
         user: env.HOST_USER,
@@ -173,7 +173,6 @@ export class Host {
         await this.runner.run(`${label}-poweron`, this.script(), ["poweron", this.info.dir, ...mode]);
         this.info = readHostEnv(this.info.dir);
     }
-
 
     /** A file of the host, read from its root directory on this machine. */
     read(file: string): string {
