@@ -94,11 +94,12 @@ describe("a booted host: real Docker, real Compose, the real self-hosted", () =>
     /** One heartbeat run by systemd now (the timer's service, started by hand); its summary line. */
     const heartbeatNow = async (label: string) => {
         // A timer run already in flight may have measured before the change under test, and
-        // `systemctl start` of an active oneshot only waits for it: let it finish first, then
-        // start a run of our own and take its line.
-        await sh(`${label}-settle`, "systemctl start sentry-heartbeat.service || true");
+        // `systemctl start` of a running oneshot only waits for it: wait until no run is in
+        // flight, then start one of our own and take its line. reset-failed clears systemd's
+        // start limit (5 starts in 10 s), which these back-to-back runs would otherwise hit.
+        await sh(`${label}-settle`, "for i in $(seq 1 120); do case $(systemctl show -p ActiveState --value sentry-heartbeat.service) in activating | deactivating) sleep 0.5 ;; *) break ;; esac; done");
         const since = Number(await sh(`${label}-since`, "sleep 1; date +%s"));
-        await sh(`${label}-run`, "systemctl start sentry-heartbeat.service || true");
+        await sh(`${label}-run`, "systemctl reset-failed sentry-heartbeat.service; systemctl start sentry-heartbeat.service || true");
         return (await waitForHeartbeat(since, /healthy=/, 30)).text;
     };
     /** The first heartbeat line logged at or after `since` (epoch s) that matches `re`, with its time. */
