@@ -17,6 +17,10 @@ out="$CACHE_DIR/docker-compose-$VERSION-$(go env GOOS)-$(go env GOARCH)"
 if [ -x "$out" ]; then echo "$out"; exit 0; fi
 command -v go >/dev/null || { echo "compose.sh: go not found (needed to build Docker Compose $VERSION)" >&2; exit 1; }
 mkdir -p "$CACHE_DIR"
+# Suites run two at a time: the second waits for the first one's build and takes it.
+exec 8>"$out.lock"
+flock 8
+if [ -x "$out" ]; then echo "$out"; exit 0; fi
 start=$SECONDS
 export GOSUMDB=off GOFLAGS=-mod=mod
 tmp=$(mktemp -d)

@@ -71,6 +71,12 @@ cmd_rootfs() {
     case "$flavour" in chroot | boot) ;; *) die "unknown rootfs flavour '$flavour' (chroot or boot)" ;; esac
     tarball=$(rootfs_tarball "$flavour")
     if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
+    # Suites run two at a time and may both find the cache cold: one builds, the other
+    # waits here and then takes what the first one cached.
+    mkdir -p "$CACHE_DIR"
+    exec 8>"$tarball.lock"
+    flock 8
+    if [ -s "$tarball" ]; then exec 8>&-; echo "$tarball"; return 0; fi
     packages=$(flavour_packages "$flavour")
     command -v debootstrap >/dev/null || {
         log "installing debootstrap from Debian's packages"
@@ -115,6 +121,7 @@ cmd_rootfs() {
     tar --numeric-owner -C "$tmp/root" -czf "$tmp/rootfs.tar.gz" .
     mv "$tmp/rootfs.tar.gz" "$tarball"
     rm -rf "$tmp"
+    exec 8>&-
     log "rootfs cached in $((SECONDS - start)) s: $tarball ($(du -h "$tarball" | cut -f1))"
     echo "$tarball"
 }

@@ -43,8 +43,17 @@ if [[ "${HOST_KIND:-}" == boot ]]; then
             source="$(cd "$HERE/../../.." && pwd)/shared/upstream/self-hosted.bundle"
         fi
     fi
+    # Suites run two at a time and may both find the cache cold: the lock makes the second
+    # one wait for the first one's clone and image base instead of writing the same files.
+    install -d "$CACHE_DIR"
+    exec 8>"$CACHE_DIR/prepare-host.lock"
+    flock 8
     cache_git="$CACHE_DIR/self-hosted-$(printf '%s' "$source" | sha256sum | cut -c1-12).git"
-    [[ -d "$cache_git" ]] || git clone -q --bare "$source" "$cache_git"
+    if [[ ! -d "$cache_git" ]]; then
+        rm -rf "$cache_git.partial"
+        git clone -q --bare "$source" "$cache_git.partial"
+        mv "$cache_git.partial" "$cache_git"
+    fi
     for v in "${versions[@]}"; do
         git --git-dir="$cache_git" rev-parse -q --verify "refs/tags/$v" >/dev/null ||
             git --git-dir="$cache_git" fetch -q "$source" "refs/tags/$v:refs/tags/$v"
@@ -67,6 +76,7 @@ if [[ "${HOST_KIND:-}" == boot ]]; then
             --exclude=./usr/local/lib/sentry-e2e --exclude=./var/lib/sentry-e2e --exclude=./etc/systemd/system-generators .
         mv "$base.partial" "$base"
     fi
+    exec 8>&-
     install -d -m 0755 "$root/var/lib/sentry-e2e" "$root/usr/local/lib/sentry-e2e"
     ln -f "$base" "$root/var/lib/sentry-e2e/image-base.tar" 2>/dev/null || cp "$base" "$root/var/lib/sentry-e2e/image-base.tar"
     rm -rf "$root/usr/local/lib/sentry-e2e/images"
