@@ -69,6 +69,7 @@ mkdir -p "$copy"
 while IFS= read -r -d '' f; do
   [[ -e "$REPO/$f" ]] && (cd "$REPO" && cp --parents -P -- "$f" "$copy")
 done < <(cd "$REPO" && git ls-files -z --cached --others --exclude-standard)
+[[ -d "$REPO/node_modules" ]] || die "$REPO/node_modules not found: run npm ci first"
 ln -s "$REPO/node_modules" "$copy/node_modules"
 [[ -d "$REPO/../shared" ]] && ln -s "$(cd "$REPO/../shared" && pwd)" "$scratch/shared"
 
