@@ -460,12 +460,8 @@ export function renderReview(review: Review, opts: { scripts?: boolean } = {}): 
             out.push(`       stdin: ${show(s.stdin)}`);
         }
         if (s.triggers.length > 0) {
-            // The provisioner's triggers: [host id, ...a revision digest of each step in RERUN_AFTER].
-            const after = s.step ? (RERUN_AFTER[s.step as keyof typeof RERUN_AFTER] ?? []) : [];
-            const named = s.triggers.map((t, i) => {
-                const j = i - (s.triggers.length - after.length);
-                return j >= 0 && typeof t === "string" && /^[0-9a-f]{16}$/.test(t) ? `the revision of ${after[j]} (${t})` : show(t);
-            });
+            const revisions = revisionTriggers(s.step, s.triggers);
+            const named = s.triggers.map((t, i) => (revisions.has(i) && typeof t === "string" && REVISION.test(t) ? `the revision of ${revisions.get(i)} (${t})` : show(t)));
             out.push(`       runs again when these change: ${named.join(", ")}`);
         }
         const last = s.runs.split("\n").filter((l) => l && !l.startsWith("# writes") && !/^as_root (chmod|install -d)/.test(l)).pop();
@@ -690,14 +686,15 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
         }
     }
 
-    // Name the revision digests among a step's triggers ([host id?, ...RERUN_AFTER[step]]).
+    // Name the revision digests among a step's triggers.
     for (const c of changes.values()) {
         const step = c.type.startsWith("command:") ? stepName(c.name, []) : undefined;
-        const follows = step ? RERUN_AFTER[step as keyof typeof RERUN_AFTER] : undefined;
         const triggers = after.get(keyOf(c))?.inputs.triggers;
-        if (follows && Array.isArray(triggers)) {
-            const offset = triggers.length - follows.length;
-            c.triggerNames = Object.fromEntries(follows.map((s, j) => [`triggers[${offset + j}]`, s]));
+        if (step && Array.isArray(triggers)) {
+            const revisions = revisionTriggers(step, triggers);
+            if (revisions.size > 0) {
+                c.triggerNames = Object.fromEntries([...revisions].map(([i, s]) => [`triggers[${i}]`, s]));
+            }
         }
     }
 
@@ -745,8 +742,8 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
             }
             for (const ch of c.changes.filter((x) => !x.path.startsWith("create"))) {
                 if (ch.path.startsWith("triggers")) {
-                    const after = s.step ? RERUN_AFTER[s.step as keyof typeof RERUN_AFTER] : undefined;
-                    reasons.push(ch.atDeploy ? `the host it runs on changes (${ch.atDeploy})` : `an earlier step it follows re-runs${after ? ` (${after.join(", ")})` : ""}`);
+                    const follows = c.triggerNames?.[ch.path];
+                    reasons.push(ch.atDeploy ? `the host it runs on changes (${ch.atDeploy})` : follows ? `an earlier step it follows re-runs (${follows})` : `a trigger changed (${ch.path})`);
                 } else {
                     reasons.push(`${ch.path}: ${show(ch.old)} -> ${show(ch.new)}${ch.atDeploy ? ` (${ch.atDeploy})` : ""}`);
                 }
@@ -765,6 +762,21 @@ export function diffPlans(base: Plan, head: Plan): PlanDiff {
 
     const unchanged = [...after.keys()].filter((k) => !changes.has(k)).length;
     return { stack: head.stack, protectedDeletions, resources: ordered, steps, unchanged, ...diffSecrets(base, head) };
+}
+
+/** A revision digest among a step's triggers (components/host/provisioner.ts digest: 16 hex). */
+const REVISION = /^[0-9a-f]{16}$/;
+
+/**
+ * Which step's revision each trigger of a host step is. The provisioner's triggers are [host id
+ * (when it has one), ...a revision of each step in RERUN_AFTER[step], ...digests of secrets (the
+ * SMTP password's, for SMTP_PASSWORD_STEPS)], so the revisions start after the host id, whatever
+ * follows them. Returns trigger index -> step name.
+ */
+export function revisionTriggers(step: string | undefined, triggers: readonly unknown[]): Map<number, string> {
+    const follows = step ? (RERUN_AFTER[step as keyof typeof RERUN_AFTER] ?? []) : [];
+    const offset = triggers.length > 0 && !(typeof triggers[0] === "string" && REVISION.test(triggers[0])) ? 1 : 0;
+    return new Map(follows.map((s, j) => [offset + j, s] as [number, string]).filter(([i]) => i < triggers.length));
 }
 
 /** The secret settings whose encrypted value differs between two plans' stack files, by fingerprint. */

@@ -5,7 +5,7 @@ import { STEPS } from "../../components/host/provisioner";
 import { costChange, estimateCost, renderCost, renderCostChange } from "../../tools/cost";
 import { Plan, planStack } from "../../tools/planner";
 import { PRICES } from "../../tools/prices";
-import { diffPlans, renderDiff, renderReview, reviewOf } from "../../tools/review";
+import { diffPlans, renderDiff, renderReview, reviewOf, show } from "../../tools/review";
 
 const prod = (overrides: Record<string, unknown> = {}) => planStack("prod", { allowPlaceholders: true, overrides });
 
@@ -116,8 +116,16 @@ describe("the difference against a base", () => {
         const d = diffPlans(base, head);
         expect(d.steps.map((s) => s.step)).toEqual(["configure-sentry", "start-sentry", "check-health"]);
         expect(d.steps[0].env?.patch).toContain("-SENTRY_RETENTION_DAYS='90'\n+SENTRY_RETENTION_DAYS='60'\n");
-        expect(d.steps[1].reasons).toEqual(["an earlier step it follows re-runs (configure-sentry, install-sentry)"]);
+        // Only the step whose revision changed is named, though start-sentry follows install-sentry
+        // too; prod's mail (SES) puts the SMTP password's digest after the revisions, which must
+        // not shift which trigger is which step's revision.
+        expect(d.steps[1].reasons).toEqual(["an earlier step it follows re-runs (configure-sentry)"]);
         expect(d.steps[2].reasons).toEqual(["an earlier step it follows re-runs (start-sentry)"]);
+        const text = renderDiff(d);
+        expect(text).toMatch(/\n {5}triggers\[1\] \(the revision of configure-sentry\): [0-9a-f]{16} -> [0-9a-f]{16} \(forces replacement\)\n/);
+        expect(text).not.toContain("the revision of install-sentry");
+        const start = reviewOf(head).steps.find((x) => x.step === "start-sentry")!;
+        expect(renderReview(reviewOf(head))).toContain(`runs again when these change: ${show(start.triggers[0])}, the revision of configure-sentry (${start.triggers[1] as string}), the revision of install-sentry (${start.triggers[2] as string}), ${show(start.triggers[3])}`);
         // No AWS resource changes for a Sentry setting.
         expect(d.resources.filter((r) => !r.type.startsWith("command:"))).toEqual([]);
     });
