@@ -2,8 +2,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { SMTP_PASSWORD_STEPS } from "../../components/host/provisioner";
 import { readStackConfig } from "../../tools/planner";
 import { runProcess } from "./helpers";
 
@@ -16,10 +17,23 @@ const npm = (...args: string[]) => runProcess("npm", args, { cwd: root });
 /** A line of a JavaScript stack trace ("    at main (/.../plan.ts:12:3)"). */
 const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
 
-/** A stack file as a pull request might propose it: staging's, with some values changed. */
-function proposedStackFile(changes: Record<string, unknown>): string {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-")), "Pulumi.proposed.yaml");
-    fs.writeFileSync(file, stringify({ config: { ...readStackConfig("staging"), ...changes } }));
+/** The temporary folders these tests write into, removed when they end. */
+const temps: string[] = [];
+const tempDir = (prefix: string): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    temps.push(dir);
+    return dir;
+};
+afterAll(() => {
+    for (const dir of temps) {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+/** A stack file as a pull request might propose it: a committed stack's (staging's unless named), with some values changed. */
+function proposedStackFile(changes: Record<string, unknown>, stack = "staging"): string {
+    const file = path.join(tempDir("plan-cli-"), "Pulumi.proposed.yaml");
+    fs.writeFileSync(file, stringify({ config: { ...readStackConfig(stack), ...changes } }));
     return file;
 }
 
@@ -127,11 +141,45 @@ describe("npm run plan", { timeout: 120_000 }, () => {
         expect(silent.status, silent.stderr).toBe(0);
         expect((JSON.parse(silent.stdout) as { stack: string }).stack).toBe("staging");
 
-        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-")), "plan.json");
+        const out = path.join(tempDir("plan-out-"), "plan.json");
         const loud = await npm("run", "plan", "--", "--stack", "staging", "--json", "--out", out, "--allow-placeholders");
         expect(loud.status, loud.stderr).toBe(0);
         expect(loud.stdout).not.toContain('"resources"'); // npm's own header only
         expect((JSON.parse(fs.readFileSync(out, "utf8")) as { stack: string; notes: string[] }).notes).toEqual([]);
         expect(loud.stderr).toContain(`wrote the JSON plan of stack staging to ${out}`);
+    });
+    it("diffs two stack files whose SMTP password differs: [secret] on both sides, and the steps a new value re-runs, in run order", async () => {
+        // Two stack files as a reviewer has them: the target branch's, saved as a plan, and the
+        // pull request's, whose `secure:` ciphertext of sentry:smtpPassword is new.
+        const mail = { "sentry:mail": "smtp", "sentry:smtp": { host: "smtp.mail.example.net", port: 587, username: "sentry", security: "starttls" } };
+        const oldCipher = "v1:T2xkU210cENpcGhlcnRleHRBQUFB";
+        const newCipher = "v1:TmV3U210cENpcGhlcnRleHRCQkJC";
+        const baseFile = proposedStackFile({ ...mail, "sentry:smtpPassword": { secure: oldCipher } }, "prod");
+        const headFile = proposedStackFile({ ...mail, "sentry:smtpPassword": { secure: newCipher } }, "prod");
+        const saved = path.join(tempDir("plan-base-"), "base.json");
+        const b = await plan("--stack", "prod", "--stack-file", baseFile, "--json", "--out", saved, "--allow-placeholders");
+        expect(b.status, b.stderr).toBe(0);
+
+        const r = await plan("--stack", "prod", "--stack-file", headFile, "--base", saved, "--allow-placeholders");
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("~  sentry:smtpPassword: [secret] -> [secret] (encrypted value changed in the stack file");
+        // The resources read the same offline; the steps the password reaches are listed, in run order.
+        expect(r.stdout).toContain("0 to create, 0 to update, 0 to replace, 0 to delete");
+        const steps = r.stdout.slice(r.stdout.indexOf("Host steps that run on deploy"));
+        const listed = steps.split("\n").filter((l) => /^ {2}\d+\. /.test(l)).map((l) => l.trim().split(/\s+/));
+        expect(listed.map((l) => l[1])).toEqual([...SMTP_PASSWORD_STEPS]);
+        const order = listed.map((l) => Number.parseInt(l[0], 10));
+        expect(order).toEqual([...order].sort((x, y) => x - y));
+        expect(steps).toContain("only if the value of sentry:smtpPassword is new");
+        // Neither ciphertext reaches the output, nor the file the base was saved to.
+        for (const out of [r.stdout, r.stderr, fs.readFileSync(saved, "utf8")]) {
+            expect(out).not.toContain(oldCipher.slice(3));
+            expect(out).not.toContain(newCipher.slice(3));
+        }
+
+        // The same stack file on both sides: no secret change at all.
+        const same = await plan("--stack", "prod", "--stack-file", baseFile, "--base", saved, "--allow-placeholders");
+        expect(same.status, same.stderr).toBe(0);
+        expect(same.stdout).not.toContain("Secret settings");
     });
 });
