@@ -119,10 +119,15 @@ describe("create-api-token.sh", () => {
             // re-indents the body into a try block under its own header).
             const wrapped = `from sentry.runner import configure; configure()\ntry:\n    ${code.replace(/\n/g, "\n    ")}\nexcept Exception:\n    raise\n`;
             for (const text of [code, wrapped]) {
-                const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "api-token-py-")), "snippet.py");
-                fs.writeFileSync(file, text);
-                const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
-                expect(compiled.status, compiled.stderr).toBe(0);
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-token-py-"));
+                try {
+                    const file = path.join(dir, "snippet.py");
+                    fs.writeFileSync(file, text);
+                    const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
+                    expect(compiled.status, compiled.stderr).toBe(0);
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                }
             }
         }
     });

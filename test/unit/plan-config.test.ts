@@ -12,9 +12,14 @@ const root = path.resolve(__dirname, "../..");
 
 /** A stack file as a user writes it, read the way `npm run plan -- --stack-file` reads it. */
 function stackFile(yaml: string): Record<string, unknown> {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-")), "Pulumi.mine.yaml");
-    fs.writeFileSync(file, yaml);
-    return { ...(readStackFileAt(file).config ?? {}) };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
+    try {
+        const file = path.join(dir, "Pulumi.mine.yaml");
+        fs.writeFileSync(file, yaml);
+        return { ...(readStackFileAt(file).config ?? {}) };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 const MINE = `config:
