@@ -50,3 +50,19 @@ describe("the offline review of a pull request", () => {
         }
     });
 });
+
+describe("AWS credentials in the workflows", () => {
+    it("ask GitHub for a token whose audience is the partition's STS (sts.amazonaws.com.cn in AWS China), in every job that assumes a role", () => {
+        const steps = fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith(".yml"))
+            .flatMap((f) => Object.values(workflow(f).jobs).flatMap((j) => (j.steps ?? []).map((s) => ({ f, s: s as Step & { with?: Record<string, string> } }))))
+            .filter(({ s }) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+        expect(steps.map(({ f }) => f).sort()).toEqual(["deploy-stack.yml", "pull-request.yml", "trial-reaper.yml"]);
+        for (const { f, s } of steps) {
+            // The audience follows the same region the step assumes the role in.
+            expect(s.with?.["aws-region"], f).toBe("${{ vars.AWS_REGION || 'eu-central-1' }}");
+            expect(s.with?.audience, f).toBe("${{ startsWith(vars.AWS_REGION, 'cn-') && 'sts.amazonaws.com.cn' || 'sts.amazonaws.com' }}");
+        }
+    });
+});
