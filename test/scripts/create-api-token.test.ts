@@ -6,10 +6,10 @@
 // against getsentry/sentry 26.8.0's ApiToken (src/sentry/models/apitoken.py).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SCRIPTS_DIR, SENTRY_COMPOSE, SENTRY_DIR, callsOf, copySelfHosted, makeSandbox, removeSandboxes, runScript, type Sandbox } from "./harness";
+import { testTempDir } from "../unit/helpers";
 
 afterAll(removeSandboxes);
 
@@ -119,15 +119,10 @@ describe("create-api-token.sh", () => {
             // re-indents the body into a try block under its own header).
             const wrapped = `from sentry.runner import configure; configure()\ntry:\n    ${code.replace(/\n/g, "\n    ")}\nexcept Exception:\n    raise\n`;
             for (const text of [code, wrapped]) {
-                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-token-py-"));
-                try {
-                    const file = path.join(dir, "snippet.py");
-                    fs.writeFileSync(file, text);
-                    const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
-                    expect(compiled.status, compiled.stderr).toBe(0);
-                } finally {
-                    fs.rmSync(dir, { recursive: true, force: true });
-                }
+                const file = path.join(testTempDir("api-token-py-"), "snippet.py");
+                fs.writeFileSync(file, text);
+                const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
+                expect(compiled.status, compiled.stderr).toBe(0);
             }
         }
     });

@@ -1,5 +1,9 @@
 // Helpers shared by the unit tests.
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { onTestFinished } from "vitest";
 import { Plan, PlanResource } from "../../tools/planner";
 
 /** The plan's resource with this name; throws when there is none. */
@@ -103,4 +107,11 @@ export function frontDoorInventory(p: string, o: FrontDoorShape): { add: string[
         );
     }
     return { add, hostWebRules };
+}
+
+/** A new temporary folder under the system's, removed with everything in it when the current test ends. */
+export function testTempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
 }

@@ -1,12 +1,11 @@
 // `npm run plan` as reviewers and CI run it: a real process, its output and its exit code.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { SMTP_PASSWORD_STEPS } from "../../components/host/provisioner";
 import { readStackConfig } from "../../tools/planner";
-import { runProcess } from "./helpers";
+import { runProcess, testTempDir } from "./helpers";
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
@@ -17,22 +16,9 @@ const npm = (...args: string[]) => runProcess("npm", args, { cwd: root });
 /** A line of a JavaScript stack trace ("    at main (/.../plan.ts:12:3)"). */
 const STACK_FRAME = /^\s+at .*:\d+:\d+\)?$/m;
 
-/** The temporary folders these tests write into, removed when they end. */
-const temps: string[] = [];
-const tempDir = (prefix: string): string => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    temps.push(dir);
-    return dir;
-};
-afterAll(() => {
-    for (const dir of temps) {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-});
-
 /** A stack file as a pull request might propose it: a committed stack's (staging's unless named), with some values changed. */
 function proposedStackFile(changes: Record<string, unknown>, stack = "staging"): string {
-    const file = path.join(tempDir("plan-cli-"), "Pulumi.proposed.yaml");
+    const file = path.join(testTempDir("plan-cli-"), "Pulumi.proposed.yaml");
     fs.writeFileSync(file, stringify({ config: { ...readStackConfig(stack), ...changes } }));
     return file;
 }
@@ -141,7 +127,7 @@ describe("npm run plan", { timeout: 120_000 }, () => {
         expect(silent.status, silent.stderr).toBe(0);
         expect((JSON.parse(silent.stdout) as { stack: string }).stack).toBe("staging");
 
-        const out = path.join(tempDir("plan-out-"), "plan.json");
+        const out = path.join(testTempDir("plan-out-"), "plan.json");
         const loud = await npm("run", "plan", "--", "--stack", "staging", "--json", "--out", out, "--allow-placeholders");
         expect(loud.status, loud.stderr).toBe(0);
         expect(loud.stdout).not.toContain('"resources"'); // npm's own header only
@@ -156,7 +142,7 @@ describe("npm run plan", { timeout: 120_000 }, () => {
         const newCipher = "v1:TmV3U210cENpcGhlcnRleHRCQkJC";
         const baseFile = proposedStackFile({ ...mail, "sentry:smtpPassword": { secure: oldCipher } }, "prod");
         const headFile = proposedStackFile({ ...mail, "sentry:smtpPassword": { secure: newCipher } }, "prod");
-        const saved = path.join(tempDir("plan-base-"), "base.json");
+        const saved = path.join(testTempDir("plan-base-"), "base.json");
         const b = await plan("--stack", "prod", "--stack-file", baseFile, "--json", "--out", saved, "--allow-placeholders");
         expect(b.status, b.stderr).toBe(0);
 

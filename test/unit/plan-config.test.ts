@@ -2,24 +2,19 @@
 // way `pulumi preview` would: the stack file's keys and its secure: values reach the same
 // loader, and every problem is listed at once with the key, the value and the fix.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { planStack, readStackConfig } from "../../tools/planner";
 import { readStackFileAt } from "../../tools/stackFile";
+import { testTempDir } from "./helpers";
 
 const root = path.resolve(__dirname, "../..");
 
 /** A stack file as a user writes it, read the way `npm run plan -- --stack-file` reads it. */
 function stackFile(yaml: string): Record<string, unknown> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-config-"));
-    try {
-        const file = path.join(dir, "Pulumi.mine.yaml");
-        fs.writeFileSync(file, yaml);
-        return { ...(readStackFileAt(file).config ?? {}) };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const file = path.join(testTempDir("plan-config-"), "Pulumi.mine.yaml");
+    fs.writeFileSync(file, yaml);
+    return { ...(readStackFileAt(file).config ?? {}) };
 }
 
 const MINE = `config:

@@ -1,9 +1,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { manualRunCommand, parseStepEnv, readScript, renderEnvFile, renderStepCommand, shellQuote } from "../../components/host/render";
+import { testTempDir } from "./helpers";
 
 const LIB = readScript("lib.sh");
 
@@ -20,8 +19,7 @@ describe("rendering step commands", () => {
     });
 
     it("runs the script beside lib.sh with its inputs from a root-only file, passes stdin through, and keeps all for manual re-runs", () => {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
-        onTestFinished(() => fs.rmSync(root, { recursive: true, force: true }));
+        const root = testTempDir("render-");
         const script = [
             "#!/usr/bin/env bash",
             "set -euo pipefail",
