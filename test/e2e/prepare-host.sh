@@ -3,10 +3,10 @@
 #
 # A booted host (host.sh boot: systemd, Debian's docker.io installed but not started):
 #   /usr/libexec/docker/cli-plugins/docker-compose   the real Compose v2 plugin (compose.sh)
-#   /srv/git/self-hosted.git     the real getsentry/self-hosted (tags 26.7.2 and 26.8.0) from
-#                                E2E_SELF_HOSTED_SOURCE: a git URL or a bundle; default
-#                                https://github.com/getsentry/self-hosted where reachable,
-#                                else ../shared/upstream/self-hosted.bundle beside the repo
+#   /srv/git/self-hosted.git     the real getsentry/self-hosted (tags 26.7.2 and 26.8.0), a
+#                                clone of self-hosted.sh's cached one (E2E_SELF_HOSTED_SOURCE:
+#                                a git URL or a bundle; default GitHub where reachable, else
+#                                ../shared/upstream/self-hosted.bundle beside the repo)
 #   /usr/local/lib/sentry-e2e/images/, /var/lib/sentry-e2e/image-base.tar
 #                                what images/build.sh needs to make the stand-in images once
 #                                Docker runs (the base is a stripped copy of the host's own
@@ -31,38 +31,19 @@ root="$HOST_ROOT"
 
 if [[ "${HOST_KIND:-}" == boot ]]; then
     CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
-    versions=(26.7.2 26.8.0)
     compose=$(bash "$HERE/compose.sh")
     install -D -m 0755 "$compose" "$root/usr/libexec/docker/cli-plugins/docker-compose"
 
-    source="${E2E_SELF_HOSTED_SOURCE:-}"
-    if [[ -z "$source" ]]; then
-        if timeout 10 git ls-remote -q https://github.com/getsentry/self-hosted.git 26.8.0 >/dev/null 2>&1; then
-            source=https://github.com/getsentry/self-hosted.git
-        else
-            source="$(cd "$HERE/../../.." && pwd)/shared/upstream/self-hosted.bundle"
-        fi
-    fi
+    cache_git=$(bash "$HERE/self-hosted.sh")
     # Suites run two at a time and may both find the cache cold: the lock makes the second
-    # one wait for the first one's clone and image base instead of writing the same files.
+    # one wait for the first one's image base instead of writing the same file.
     install -d "$CACHE_DIR"
     exec 8>"$CACHE_DIR/prepare-host.lock"
     flock 8
-    cache_git="$CACHE_DIR/self-hosted-$(printf '%s' "$source" | sha256sum | cut -c1-12).git"
-    if [[ ! -d "$cache_git" ]]; then
-        rm -rf "$cache_git.partial"
-        git clone -q --bare "$source" "$cache_git.partial"
-        mv "$cache_git.partial" "$cache_git"
-    fi
-    for v in "${versions[@]}"; do
-        git --git-dir="$cache_git" rev-parse -q --verify "refs/tags/$v" >/dev/null ||
-            git --git-dir="$cache_git" fetch -q "$source" "refs/tags/$v:refs/tags/$v"
-    done
     rm -rf "$root/srv/git/self-hosted.git"
     install -d -m 0755 "$root/srv/git"
     git clone -q --bare "$cache_git" "$root/srv/git/self-hosted.git"
     chown -R 0:0 "$root/srv/git"
-    echo "prepare-host.sh: self-hosted from $source" >&2
 
     # The stand-in images' base: the host's own Debian root without Docker, docs and state.
     base="$CACHE_DIR/image-base-$(basename "$(bash "$HERE/host.sh" rootfs boot)" .tar.gz).tar"
