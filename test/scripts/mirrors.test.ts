@@ -112,6 +112,8 @@ describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("image mirrors against the rea
     const sb = checkout();
     const r = configure(sb, { SENTRY_IMAGE_MIRRORS: REGISTRIES, SENTRY_REDIS_MAXMEMORY: "1gb" });
     expect(r.status, r.output).toBe(0);
+    // Every registry the tree names has a mirror: nothing is said to be pulled from elsewhere.
+    expect(r.output).not.toContain("no mirror for");
     const dir = sb.host(SENTRY_DIR);
     // Independently of the script: every *_IMAGE of .env, every literal image and *IMAGE build arg of the compose file.
     const dotEnv = fs.readFileSync(path.join(tree(), ".env"), "utf8");
@@ -145,10 +147,21 @@ describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("image mirrors against the rea
 
   it("mirrors only the registries listed", () => {
     const sb = checkout();
-    expect(configure(sb, { SENTRY_IMAGE_MIRRORS: "ghcr.io=registry.acme-corp.cn/ghcr" }).status).toBe(0);
+    const r = configure(sb, { SENTRY_IMAGE_MIRRORS: "ghcr.io=registry.acme-corp.cn/ghcr" });
+    expect(r.status, r.output).toBe(0);
     const custom = sb.read(`${SENTRY_DIR}/.env.custom`);
     expect(custom).toContain("\nRELAY_IMAGE=registry.acme-corp.cn/ghcr/getsentry/relay:26.8.0\n");
     expect(sb.exists(`${SENTRY_DIR}/docker-compose.override.yml`)).toBe(false);
+    // The images left to their own registries are named, one line per registry, so a host
+    // without free egress knows which pulls go out: 26.8.0's Docker Hub images and its smtp.
+    const said = r.stdout.split("\n").filter((l) => l.includes("no mirror for"));
+    expect(said).toHaveLength(2);
+    expect(said[0]).toMatch(/^configure-sentry: no mirror for docker\.io in SENTRY_IMAGE_MIRRORS: .*\bnginx:1\.31\.3-alpine\b.* will be pulled from docker\.io itself \(or through daemon\.json's registry-mirrors/);
+    expect(said[0]).toContain("altinity/clickhouse-server:25.3.6.10034.altinitystable");
+    expect(said[0]).not.toContain("ghcr.io/");
+    expect(said[1]).toBe(
+      "configure-sentry: no mirror for registry.gitlab.com in SENTRY_IMAGE_MIRRORS: registry.gitlab.com/egos-tech/smtp will be pulled from registry.gitlab.com itself; add registry.gitlab.com=<mirror>/<path> to SENTRY_IMAGE_MIRRORS (sentry:mirrors.registries) to take them from a mirror",
+    );
   });
 
   it("refuses a malformed mirror list", () => {

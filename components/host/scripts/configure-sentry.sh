@@ -508,6 +508,20 @@ if ((${#IMAGE_MIRRORS[@]} > 0)); then
     [[ "$(mirror_image "$ref")" != "$ref" ]] && mirrored_services+=("$service")
   done < <(compose_images)
   ((${#mirrored_services[@]} > 0)) && wants+=(SENTRY_IMAGE_MIRRORS)
+  # The checkout's images from registries that have no mirror here: said on every run, so a
+  # host without free egress learns which pulls will go out (and hang) before install.sh does.
+  declare -A unmirrored=()
+  while read -r ref; do
+    [[ "$(mirror_image "$ref")" == "$ref" ]] || continue
+    registry="$(image_registry "$ref")"
+    unmirrored["$registry"]+="${unmirrored[$registry]:+, }$ref"
+  done < <({ compose_images | awk '{ print $NF }'; sed -n -E 's/^[A-Z][A-Z0-9_]*_IMAGE=([^[:space:]"'"'"'$]+)$/\1/p' .env; } | sort -u)
+  while read -r registry; do
+    [[ -n "$registry" ]] || continue
+    hub=""
+    [[ "$registry" == docker.io ]] && hub=" (or through daemon.json's registry-mirrors, when install-docker.sh set DOCKER_REGISTRY_MIRRORS)"
+    log "no mirror for $registry in SENTRY_IMAGE_MIRRORS: ${unmirrored[$registry]} will be pulled from $registry itself$hub; add $registry=<mirror>/<path> to SENTRY_IMAGE_MIRRORS (sentry:mirrors.registries) to take them from a mirror"
+  done < <(printf '%s\n' "${!unmirrored[@]}" | sort)
 fi
 [[ "$SENTRY_TLS" == acme ]] && wants+=(SENTRY_TLS=acme)
 [[ -n "$smtp_password" ]] && wants+=(SMTP password)

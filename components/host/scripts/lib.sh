@@ -44,6 +44,8 @@
 #                                        with its registry replaced by that registry's PREFIX, on
 #                                        stdout; REF itself when its registry has no mirror.
 #                                        Docker Hub names are spelt out (nginx -> PREFIX/library/nginx)
+#   image_registry REF                   the registry REF is pulled from, on stdout: docker.io for
+#                                        Docker Hub names (nginx, valkey/valkey), else its host
 #   TLS_SERVER_SERVICE, TLS_SERVER_CADDYFILE
 #                                        the compose service of the TLS server on the host
 #                                        (sentry:tls acme) and its Caddyfile, relative to
@@ -177,19 +179,30 @@ parse_image_mirrors() {
     IMAGE_MIRRORS["$registry"]="$prefix"
   done
 }
-mirror_image() {
-  local ref="$1" registry rest first
+# image_split REF: sets image_host and image_path (Docker Hub names spelt out).
+image_split() {
+  local ref="$1" first
   first="${ref%%/*}"
   if [[ "$ref" == */* && ( "$first" == *.* || "$first" == *:* || "$first" == localhost ) ]]; then
-    registry="$first" rest="${ref#*/}"
+    image_host="$first" image_path="${ref#*/}"
   else
-    registry=docker.io rest="$ref"
-    [[ "$rest" == */* ]] || rest="library/$rest"
+    image_host=docker.io image_path="$ref"
+    [[ "$image_path" == */* ]] || image_path="library/$image_path"
   fi
-  [[ "$registry" == index.docker.io || "$registry" == registry-1.docker.io ]] && registry=docker.io
-  if [[ -n "${IMAGE_MIRRORS[$registry]:-}" ]]; then
-    printf '%s/%s\n' "${IMAGE_MIRRORS[$registry]}" "$rest"
+  [[ "$image_host" == index.docker.io || "$image_host" == registry-1.docker.io ]] && image_host=docker.io
+  return 0
+}
+image_registry() {
+  local image_host image_path
+  image_split "$1"
+  printf '%s\n' "$image_host"
+}
+mirror_image() {
+  local image_host image_path
+  image_split "$1"
+  if [[ -n "${IMAGE_MIRRORS[$image_host]:-}" ]]; then
+    printf '%s/%s\n' "${IMAGE_MIRRORS[$image_host]}" "$image_path"
   else
-    printf '%s\n' "$ref"
+    printf '%s\n' "$1"
   fi
 }
