@@ -33,8 +33,11 @@ echo "e2e: booted host root file system (systemd, docker.io) ready after $((SECO
 bash "$HERE/compose.sh" >/dev/null
 echo "e2e: Docker Compose plugin ready after $((SECONDS - start)) s" >&2
 bash "$HERE/docker29/build.sh" >/dev/null
+bash "$HERE/docker29/build.sh" registry >/dev/null
 bash "$HERE/docker29/sandbox.sh" rootfs >/dev/null
-echo "e2e: Docker 29 binaries and sandbox root file system ready after $((SECONDS - start)) s" >&2
+echo "e2e: Docker 29 binaries, the mirror registry and the sandbox root file system ready after $((SECONDS - start)) s" >&2
+bash "$HERE/self-hosted.sh" >/dev/null
+echo "e2e: the real getsentry/self-hosted repository ready after $((SECONDS - start)) s" >&2
 bash "$HERE/acme/build.sh" >/dev/null
 echo "e2e: Caddy and Pebble (the front-door suite) ready after $((SECONDS - start)) s" >&2
 rc=0

@@ -11,6 +11,8 @@
 #   runc                     github.com/opencontainers/runc v1.5.1 (moby's RUNC_VERSION), static,
 #                            -tags seccomp (needs libseccomp-dev: installed with apt-get if missing)
 #   docker-compose           github.com/docker/compose/v2 v2.40.3 (the CLI plugin)
+#   docker-buildx            github.com/docker/buildx v0.38.2 (the CLI plugin docker-buildx-plugin
+#                            ships: `docker build` and Compose's builds go through BuildKit)
 # and units/ the packages' systemd units (moby's docker.service and docker.socket,
 # containerd's containerd.service).
 #
@@ -22,8 +24,15 @@
 # the newest 29.x with a module tag. dockerversion.Version is set with the -X ldflags of
 # upstream's hack/make/.go-autogen, so `dockerd --version` and `docker version` say 29.8.1.
 #
-# Usage: build.sh        (prints the directory; builds what is missing; per-piece build times
-#                        go to stderr)
+# `build.sh registry` instead builds (once) the registry the mirror checks run in the sandbox,
+# in a directory of its own, and prints that directory (bin/registry):
+#
+#   registry                 github.com/distribution/distribution/v3 v3.1.2, ./cmd/registry: the
+#                            CNCF Distribution registry (what Docker Hub and most mirrors run),
+#                            standing in for a company's mirror of ghcr.io and Docker Hub
+#
+# Usage: build.sh [registry]  (prints the directory; builds what is missing; per-piece build
+#                             times go to stderr)
 # Environment: PULUMI_E2E_CACHE (default $HOME/.cache/sentry-e2e); the Go toolchain's own
 # GOPROXY/GOMODCACHE/GOCACHE. Modules are fetched with `go mod download -json` and built inside
 # the module directory (`go install` refuses modules with replace/exclude directives), with
@@ -35,10 +44,17 @@ readonly CLI_MODULE=github.com/docker/cli CLI_VERSION=v29.8.1+incompatible
 readonly CONTAINERD_MODULE=github.com/containerd/containerd/v2 CONTAINERD_VERSION=v2.3.5
 readonly RUNC_MODULE=github.com/opencontainers/runc RUNC_VERSION=v1.5.1
 readonly COMPOSE_MODULE=github.com/docker/compose/v2 COMPOSE_VERSION=v2.40.3
+readonly BUILDX_MODULE=github.com/docker/buildx BUILDX_VERSION=v0.38.2
+readonly REGISTRY_MODULE=github.com/distribution/distribution/v3 REGISTRY_VERSION=v3.1.2
 readonly BUILD_REV=1 # bump when the way a binary is built changes
 
 CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
-out="$CACHE_DIR/docker29-$DOCKER_VERSION-containerd${CONTAINERD_VERSION#v}-runc${RUNC_VERSION#v}-compose${COMPOSE_VERSION#v}-$BUILD_REV"
+what="${1:-docker}"
+case "$what" in
+docker) out="$CACHE_DIR/docker29-$DOCKER_VERSION-containerd${CONTAINERD_VERSION#v}-runc${RUNC_VERSION#v}-compose${COMPOSE_VERSION#v}-$BUILD_REV" ;;
+registry) out="$CACHE_DIR/registry-${REGISTRY_VERSION#v}-$BUILD_REV" ;;
+*) echo "usage: build.sh [registry]" >&2; exit 2 ;;
+esac
 bin="$out/bin"
 
 log() { echo "docker29/build.sh: $*" >&2; }
@@ -70,14 +86,25 @@ build() {
     log "built $name in $((SECONDS - start)) s"
 }
 
-if [ -s "$out/VERSIONS" ]; then echo "$out"; exit 0; fi
-command -v go >/dev/null || die "go not found (needed to build Docker $DOCKER_VERSION from the Go module proxy)"
+# Complete when VERSIONS names every piece (a piece added later is built into the same directory).
+if [ -s "$out/VERSIONS" ] && { [ "$what" != docker ] || grep -q "^$BUILDX_MODULE@$BUILDX_VERSION:" "$out/VERSIONS"; }; then echo "$out"; exit 0; fi
+command -v go >/dev/null || die "go not found (needed to build the $what binaries from the Go module proxy)"
 mkdir -p "$bin"
 # A module of our own for `go mod download` to run in, and the CLI's writable copy.
 scratch=$(mktemp -d)
 trap 'chmod -R u+w "$scratch"; rm -rf "$scratch"' EXIT
 (cd "$scratch" && go mod init sentry-e2e-docker29 >/dev/null 2>&1)
 total=$SECONDS
+
+if [ "$what" = registry ]; then
+    registry=$(module_dir "$REGISTRY_MODULE@$REGISTRY_VERSION")
+    build registry "$registry" CGO_ENABLED=0 -- -ldflags "-s -w" ./cmd/registry
+    { echo "$REGISTRY_MODULE@$REGISTRY_VERSION: registry"; go version; } >"$out/VERSIONS.partial"
+    mv "$out/VERSIONS.partial" "$out/VERSIONS"
+    log "built in $((SECONDS - total)) s: $out"
+    echo "$out"
+    exit 0
+fi
 
 moby=$(module_dir "$MOBY_MODULE@$MOBY_VERSION")
 v=github.com/moby/moby/v2/dockerversion
@@ -120,6 +147,9 @@ build docker "$scratch/cli" CGO_ENABLED=0 -- -tags "osusergo netgo static_build"
 compose=$(module_dir "$COMPOSE_MODULE@$COMPOSE_VERSION")
 build docker-compose "$compose" CGO_ENABLED=0 -- -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" ./cmd
 
+buildx=$(module_dir "$BUILDX_MODULE@$BUILDX_VERSION")
+build docker-buildx "$buildx" CGO_ENABLED=0 -- -ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION" ./cmd/buildx
+
 # The packages' systemd units, from the same sources (docker-ce ships moby's, containerd.io
 # containerd's with ExecStart=/usr/bin/containerd: sandbox.sh makes that one change).
 install -d "$out/units"
@@ -132,6 +162,7 @@ install -m 0644 "$moby/contrib/init/systemd/docker.service" "$moby/contrib/init/
     echo "$CONTAINERD_MODULE@$CONTAINERD_VERSION: containerd ctr containerd-shim-runc-v2"
     echo "$RUNC_MODULE@$RUNC_VERSION: runc"
     echo "$COMPOSE_MODULE@$COMPOSE_VERSION: docker-compose"
+    echo "$BUILDX_MODULE@$BUILDX_VERSION: docker-buildx"
     go version
 } >"$out/VERSIONS.partial"
 mv "$out/VERSIONS.partial" "$out/VERSIONS"

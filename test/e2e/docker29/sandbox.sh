@@ -18,6 +18,7 @@
 #                         /usr/bin/containerd as the package has it), /etc/containerd/config.toml
 #                         (the package's: disabled_plugins = ["cri"])
 #   docker-compose-plugin /usr/libexec/docker/cli-plugins/docker-compose
+#   docker-buildx-plugin  /usr/libexec/docker/cli-plugins/docker-buildx
 # There is no systemd in the host: /usr/bin/systemctl is the stand-in systemctl beside this
 # script, which starts and stops those units' ExecStart (see its header).
 #
@@ -85,6 +86,7 @@ install_packages() {
         install -m 0755 "$build/bin/$b" "$root/usr/bin/$b"
     done
     install -D -m 0755 "$build/bin/docker-compose" "$root/usr/libexec/docker/cli-plugins/docker-compose"
+    install -m 0755 "$build/bin/docker-buildx" "$root/usr/libexec/docker/cli-plugins/docker-buildx"
     install -D -m 0644 "$build/units/docker.service" "$root/lib/systemd/system/docker.service"
     install -m 0644 "$build/units/docker.socket" "$root/lib/systemd/system/docker.socket"
     sed 's#^ExecStart=/usr/local/bin/containerd$#ExecStart=/usr/bin/containerd#' "$build/units/containerd.service" >"$root/lib/systemd/system/containerd.service"
