@@ -11,6 +11,7 @@ import { z } from "zod";
 import { redisMaxMemoryMiB, SENTRY_PROFILES, SentryProfile } from "./components/sizing";
 import { defaultEnvironment, ENVIRONMENTS, Environment, PROJECT } from "./components/tags";
 import {
+    buildProxyProblem,
     cidrProblem,
     dataVolumeSizeProblem,
     duplicateCidrsProblem,
@@ -181,7 +182,7 @@ export const SETTINGS = {
                 dockerApt: z.string().superRefine(check(mirrorUrlProblem)).optional(),
                 dockerAptKey: z.string().superRefine(check(mirrorUrlProblem)).optional(),
                 dockerHub: z.array(z.string().superRefine(check(mirrorUrlProblem))).optional(),
-                buildProxy: z.string().superRefine(check(mirrorUrlProblem)).optional(),
+                buildProxy: z.string().superRefine(check(buildProxyProblem)).optional(),
                 registries: z
                     .record(z.string(), z.string().superRefine(check(registryPrefixProblem)))
                     .superRefine((v, ctx) => {

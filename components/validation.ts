@@ -378,6 +378,27 @@ export function mirrorUrlProblem(value: string): Problem {
     return undefined;
 }
 
+/**
+ * The proxy install.sh's image builds use (sentry:mirrors.buildProxy): a mirror URL whose host the
+ * builds' containers can reach. They run on Docker's bridge network, where a loopback address is
+ * the container itself (measured on Docker 29 with BuildKit: the docker29 end-to-end suite).
+ */
+export function buildProxyProblem(value: string): Problem {
+    const urlProblem = mirrorUrlProblem(value);
+    if (urlProblem) {
+        return urlProblem;
+    }
+    const host = new URL(value).hostname.replace(/^\[|\]$/g, "");
+    const range = ipaddr.isValid(host) ? ipaddr.process(host).range() : undefined;
+    if (host === "localhost" || host.endsWith(".localhost") || range === "loopback" || range === "unspecified") {
+        return (
+            `must not be a loopback address (${host}): install.sh's image builds run in containers on Docker's bridge network, where ${host} is the build container itself. ` +
+            "Give an address the containers reach: the proxy's LAN or VPC address, or for a proxy on the host itself its Docker bridge address (10.250.0.1 with the default sentry:dockerAddressPool), with the proxy listening there"
+        );
+    }
+    return undefined;
+}
+
 /** A git remote a mirror of self-hosted may live at: http(s), ssh, git or file URLs, or scp-like user@host:path. */
 export function gitUrlProblem(value: string): Problem {
     if (!/^(https?|ssh|git|file):\/\/[^\s]+$|^[^\s@]+@[^\s:]+:[^\s]+$/.test(value)) {

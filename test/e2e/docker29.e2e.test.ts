@@ -34,15 +34,21 @@ const PAYLOAD_MIB = 8;
 const SENTRY_VERSION = "26.8.0";
 const DATA_DIR = "/data";
 const SENTRY_DIR = `${DATA_DIR}/self-hosted`;
+const STATE_DIR = `${DATA_DIR}/sentry-deploy`;
 // The mirrors, on the sandbox's loopback: one registry serves the prefix mirrors of the three
 // registries 26.8.0 pulls from (/v2/ghcr/..., /v2/hub/..., /v2/gitlab/...; the README's
 // example) and Docker Hub's registry-mirrors (/v2/library/...).
 const REGISTRY = "127.0.0.1:5000";
+// docker0's address: the first /24 of the program's default sentry:dockerAddressPool 10.250.0.0/16.
+const DOCKER_BRIDGE = "10.250.0.1";
 const GIT_PORT = 9418;
 const MIRRORS = {
     selfHostedRepo: `git://127.0.0.1:${GIT_PORT}/self-hosted.git`,
     dockerHub: [`http://${REGISTRY}`],
     registries: { "ghcr.io": `${REGISTRY}/ghcr`, "docker.io": `${REGISTRY}/hub`, "registry.gitlab.com": `${REGISTRY}/gitlab` },
+    // tinyproxy in the sandbox, on Docker's bridge address: the image builds' containers run on
+    // that bridge, where a loopback proxy would be the container itself (the loader refuses one).
+    buildProxy: `http://${DOCKER_BRIDGE}:3128`,
 };
 // The compose command install.sh runs (install/dc-detect-version.sh), with every profile.
 const COMPOSE = "docker compose --ansi never --env-file .env --env-file .env.custom --profile feature-complete";
@@ -97,6 +103,8 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
     const notCounted = ["./var/log", "./etc", "./usr/local/lib/sentry-deploy", "./tmp"];
     const rootKib = () => duKib(root, notCounted.map((p) => path.join(root, p)));
     let rootBefore = 0;
+    /** sandbox.sh's cached Debian bookworm root (apt, deb.debian.org over http): the stand-in for debian:bookworm-slim. */
+    let debianRootfs = "";
     let started = false;
 
     const sandbox = (label: string, script: string, opts: RunOptions = {}): Promise<RunResult> =>
@@ -105,9 +113,9 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
     const info = async (format: string): Promise<string> => (await sandbox("docker-info", `docker info --format '${format}'`)).stdout.trim();
     const envs = mirroredStepEnvironments();
     /** Runs a rendered step in the sandbox as the host would (its command text from a file, not an argument). */
-    const runStep = (step: StepName): Promise<RunResult> => {
+    const runStep = (step: StepName, opts: RunOptions = {}): Promise<RunResult> => {
         fs.writeFileSync(path.join(root, "tmp", `step-${step}.sh`), stepCommand(step, envs[step]), { mode: 0o600 });
-        return sandbox(step, `bash /tmp/step-${step}.sh`);
+        return sandbox(step, `bash /tmp/step-${step}.sh`, opts);
     };
     /** The registry's access log (Apache combined format) from line `from` on: "METHOD path" per request. */
     const registryRequests = (from = 0): string[] =>
@@ -123,6 +131,7 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
         const build = (await runner.run("build", "bash", [BUILD], { timeoutMs: 45 * 60_000 })).stdout.trim();
         const registryBuild = (await runner.run("build-registry", "bash", [BUILD, "registry"], { timeoutMs: 30 * 60_000 })).stdout.trim();
         const selfHosted = (await runner.run("self-hosted", "bash", [path.join(E2E_DIR, "self-hosted.sh")], { timeoutMs: 10 * 60_000 })).stdout.trim();
+        debianRootfs = (await runner.run("rootfs", "bash", [SANDBOX, "rootfs"], { timeoutMs: 15 * 60_000 })).stdout.trim();
         const t1 = Date.now();
         await runner.run("sandbox-start", "bash", [SANDBOX, "start", dir, build], { timeoutMs: 15 * 60_000 });
         started = true;
@@ -370,5 +379,55 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
         const missing = await sandbox("hub-missing", "docker pull -q library/hello-world:latest", { allowFail: true });
         expect(missing.code).not.toBe(0);
         expect(registryRequests(from)).toContainEqual(expect.stringMatching(/^(HEAD|GET) \/v2\/library\/hello-world\/manifests\/latest\?ns=docker\.io$/));
+    });
+
+    scenario.step("the real install-sentry.sh runs the real install.sh with sentry:mirrors.buildProxy: its installer images come from the mirror and its first image build's downloads go to the proxy", async () => {
+        // The proxy: tinyproxy (Debian's), on every address of the sandbox, with no way out either.
+        const bridge = await sandbox("docker0", "ip -4 -o addr show docker0");
+        expect(bridge.stdout).toContain(` ${DOCKER_BRIDGE}/24 `);
+        fs.writeFileSync(
+            path.join(root, "etc/tinyproxy/sentry-e2e.conf"),
+            ["User nobody", "Group nogroup", "Port 3128", "Timeout 20", 'LogFile "/var/log/tinyproxy/sentry-e2e.log"', "LogLevel Info", "MaxClients 20", "Allow 127.0.0.1", "Allow 10.250.0.0/16", ""].join("\n"),
+        );
+        await sandbox("proxy-start", [
+            "install -d -o nobody -g nogroup /var/log/tinyproxy",
+            "nohup tinyproxy -d -c /etc/tinyproxy/sentry-e2e.conf </dev/null >/var/log/tinyproxy/stdout.log 2>&1 &",
+            `for i in $(seq 50); do curl -s -o /dev/null --max-time 2 http://${DOCKER_BRIDGE}:3128/ && exit 0; sleep 0.1; done; exit 1`,
+        ].join("\n"));
+        // What the installer uses outside compose, under the prefix mirror's names: busybox (its
+        // requirement checks) and debian:bookworm-slim (jq/Dockerfile's FROM), whose stand-in here
+        // is a Debian bookworm root with apt, so the jq build's RUN really runs apt-get.
+        fs.copyFileSync(debianRootfs, path.join(root, "tmp/debian-rootfs.tar.gz"));
+        await sandbox("installer-images-push", [
+            `docker import /tmp/debian-rootfs.tar.gz ${REGISTRY}/hub/library/debian:bookworm-slim >/dev/null`,
+            `docker push -q ${REGISTRY}/hub/library/debian:bookworm-slim >/dev/null`,
+            `docker tag sentry-e2e/docker29:local ${REGISTRY}/hub/library/busybox:latest`,
+            `docker push -q ${REGISTRY}/hub/library/busybox:latest >/dev/null`,
+            `docker rmi ${REGISTRY}/hub/library/debian:bookworm-slim ${REGISTRY}/hub/library/busybox:latest >/dev/null`,
+            "rm /tmp/debian-rootfs.tar.gz",
+        ].join("\n"), { timeoutMs: 10 * 60_000 });
+        const from = registryRequests().length;
+        expect(envs["install-sentry"]).toMatchObject({ SENTRY_BUILD_PROXY: MIRRORS.buildProxy, SENTRY_IMAGE_MIRRORS: envs["configure-sentry"].SENTRY_IMAGE_MIRRORS });
+        const t = Date.now();
+        const r = await runStep("install-sentry", { allowFail: true, timeoutMs: 10 * 60_000 });
+        const output = r.stdout + r.stderr;
+        const log = (await sandbox("install-log", `cat ${STATE_DIR}/install-${SENTRY_VERSION}.log`)).stdout;
+        const proxyLog = fs.readFileSync(path.join(root, "var/log/tinyproxy/sentry-e2e.log"), "utf8");
+        console.log(`docker29: install-sentry.sh ${((Date.now() - t) / 1000).toFixed(1)} s, exit ${r.code}\n${output}\n--- proxy log\n${proxyLog}`);
+        // install-sentry.sh pulled both from the mirror and gave them install.sh's names.
+        const asked = registryRequests(from);
+        for (const repo of ["hub/library/busybox", "hub/library/debian"]) {
+            expect(asked, repo).toContainEqual(expect.stringMatching(new RegExp(`^(HEAD|GET) /v2/${repo}/manifests/(latest|bookworm-slim)$`)));
+        }
+        expect(output).toContain(`pulling debian:bookworm-slim from the mirror as ${REGISTRY}/hub/library/debian:bookworm-slim`);
+        expect(output).toContain(`install.sh's image builds go through the proxy ${MIRRORS.buildProxy}`);
+        // install.sh's first build (install/error-handling.sh: the jq image) ran apt-get, which
+        // asked the proxy for Debian's index. The proxy cannot reach Debian either, so the build
+        // and install.sh fail there; the proof is that the request went to the proxy.
+        expect(log).toMatch(/apt-get update/);
+        expect(log).toContain(`[IP: ${DOCKER_BRIDGE} 3128]`);
+        expect(proxyLog).toMatch(/Request \(file descriptor \d+\): GET http:\/\/deb\.debian\.org\/debian\/dists\/bookworm\/InRelease/);
+        expect(r.code).not.toBe(0);
+        expect(output).toMatch(/install\.sh failed \(exit \d+\)/);
     });
 });

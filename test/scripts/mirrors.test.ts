@@ -246,6 +246,16 @@ describe("install-sentry.sh with a build proxy", () => {
     expect(r.stderr).toContain("SENTRY_BUILD_PROXY='http://user:pw@proxy.acme-corp.cn:3128' must be a proxy URL");
     expect(sb.exists(`${STATE_DIR}/installed`)).toBe(false);
   });
+
+  it("refuses a proxy on loopback, which the builds' containers cannot reach", () => {
+    for (const proxy of ["http://127.0.0.1:3128", "http://localhost:7890", "http://0.0.0.0:3128"]) {
+      const sb = configured();
+      const r = runScript(sb, "install-sentry.sh", { ...base, SENTRY_BUILD_PROXY: proxy });
+      expect(r.status, proxy).toBe(1);
+      expect(r.stderr).toContain(`SENTRY_BUILD_PROXY='${proxy}' is a loopback address: install.sh's image builds run in containers on Docker's bridge network`);
+      expect(sb.recFile("install-proxy-env")).toBe("");
+    }
+  });
 });
 
 describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("checkout-self-hosted.sh from a mirror of the repository", () => {

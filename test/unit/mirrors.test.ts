@@ -72,6 +72,19 @@ describe("sentry:mirrors", () => {
         expect(p.filter((x) => x.startsWith("sentry:mirrors"))).toHaveLength(6);
     });
 
+    it("refuses a build proxy on loopback, which the image builds' containers cannot reach", () => {
+        for (const proxy of ["http://127.0.0.1:3128", "http://localhost:7890", "http://[::1]:3128", "http://0.0.0.0:3128"]) {
+            const p = problems({ mirrors: { buildProxy: proxy } });
+            expect(p, proxy).toHaveLength(1);
+            expect(p[0]).toMatch(new RegExp(`^sentry:mirrors\\.buildProxy = ${proxy.replace(/[.[\]]/g, "\\$&")}: must not be a loopback address \\(`));
+            expect(p[0]).toContain("on Docker's bridge network");
+            expect(p[0]).toContain("Fix: pulumi config set --path sentry:mirrors.buildProxy");
+        }
+        // The host's own Docker bridge address, or one on the LAN, is fine.
+        expect(envs(parse({ mirrors: { buildProxy: "http://10.250.0.1:3128" } }))["install-sentry"].SENTRY_BUILD_PROXY).toBe("http://10.250.0.1:3128");
+        expect(envs(parse({ mirrors: { buildProxy: "http://192.168.1.20:3128" } }))["install-sentry"].SENTRY_BUILD_PROXY).toBe("http://192.168.1.20:3128");
+    });
+
     it("reads the old sentry:selfHostedRepoUrl with a notice saying how to move it", () => {
         const c = parse({ selfHostedRepoUrl: "https://git.acme-corp.cn/self-hosted.git" });
         expect(c.sentry.repoUrl).toBe("https://git.acme-corp.cn/self-hosted.git");

@@ -39,6 +39,7 @@
 #                            mirror first and tagged with the name install.sh uses, so
 #                            it finds them locally and pulls nothing itself.
 #   SENTRY_BUILD_PROXY       default empty. An HTTP(S) proxy, e.g. http://proxy.example.cn:3128,
+#                            not on loopback (the builds run on Docker's bridge network),
 #                            for the downloads of install.sh's image builds that no mirror
 #                            setting reaches (sentry/Dockerfile's pip install from GitHub and
 #                            PyPI, cron's and jq's apt-get from Debian): exported to install.sh
@@ -81,6 +82,9 @@ require_seconds INSTALL_TIMEOUT_SECONDS "$INSTALL_TIMEOUT_SECONDS" 3600
 parse_image_mirrors SENTRY_IMAGE_MIRRORS "$SENTRY_IMAGE_MIRRORS"
 if [[ -n "$SENTRY_BUILD_PROXY" && ! "$SENTRY_BUILD_PROXY" =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]]; then
   die "SENTRY_BUILD_PROXY='$SENTRY_BUILD_PROXY' must be a proxy URL like http://proxy.example.cn:3128 (no credentials, no path)"
+fi
+if [[ "$SENTRY_BUILD_PROXY" =~ ^https?://(localhost|127\.[0-9.]+|0\.0\.0\.0)(:[0-9]+)?/?$ ]]; then
+  die "SENTRY_BUILD_PROXY='$SENTRY_BUILD_PROXY' is a loopback address: install.sh's image builds run in containers on Docker's bridge network, where it is the container itself; give the proxy's LAN address or, for a proxy on this host, its Docker bridge address (ip -4 addr show docker0), with the proxy listening there"
 fi
 
 dir="$HOST_ROOT$SENTRY_DIR"

@@ -3,7 +3,8 @@
 # laid out as Docker's apt packages lay it out, with the data directory as its own mount.
 #
 # The host is a chroot of host.sh's cached Debian root file system plus Debian's iptables
-# (Docker needs it; cached as a second tarball), in a network namespace of its own (loopback
+# (Docker needs it) and tinyproxy (the build proxy the mirror checks run), cached as a second
+# tarball, in a network namespace of its own (loopback
 # only: nothing it starts reaches the machine's network), and its own mount, PID and UTS
 # namespaces. /proc, /sys (a sysfs of its network namespace), the machine's /sys/fs/cgroup and
 # /dev are mounted in; /run is a tmpfs; /data is a loop-mounted ext4 image of its own
@@ -37,7 +38,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${PULUMI_E2E_CACHE:-$HOME/.cache/sentry-e2e}"
 DATA_SIZE="${E2E_DOCKER29_DATA_SIZE:-4G}"
-EXTRA_PACKAGES="iptables"
+EXTRA_PACKAGES=(iptables tinyproxy)
 ROOTFS_REV=1 # bump when the way the tarball is made changes
 
 log() { echo "docker29/sandbox.sh: $*" >&2; }
@@ -48,11 +49,11 @@ die() { log "error: $*"; exit 1; }
 cmd_rootfs() {
     local base key tarball tmp start=$SECONDS
     base=$(bash "$HERE/../host.sh" rootfs)
-    key=$(printf '%s\n' "$base" "$EXTRA_PACKAGES" "$ROOTFS_REV" | sha256sum | cut -c1-12)
+    key=$(printf '%s\n' "$base" "${EXTRA_PACKAGES[*]}" "$ROOTFS_REV" | sha256sum | cut -c1-12)
     tarball="$CACHE_DIR/docker29-rootfs-$key.tar.gz"
     if [ -s "$tarball" ]; then echo "$tarball"; return 0; fi
     tmp=$(mktemp -d "$CACHE_DIR/docker29-rootfs-build.XXXXXX")
-    log "adding $EXTRA_PACKAGES from Debian's packages to $base (once; cached at $tarball)"
+    log "adding ${EXTRA_PACKAGES[*]} from Debian's packages to $base (once; cached at $tarball)"
     mkdir "$tmp/root"
     tar --numeric-owner -C "$tmp/root" -xzf "$base"
     cp /etc/resolv.conf "$tmp/root/etc/resolv.conf"
@@ -63,12 +64,16 @@ cmd_rootfs() {
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         chroot "$root" apt-get update -q
+        # No package may start its service here (tinyproxy would listen on the machine'"'"'s network).
+        printf "#!/bin/sh\nexit 101\n" >"$root/usr/sbin/policy-rc.d"
+        chmod 0755 "$root/usr/sbin/policy-rc.d"
         DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends "$@"
+        rm -f "$root/usr/sbin/policy-rc.d"
         chroot "$root" apt-get clean
-    ' rootfs "$tmp/root" $EXTRA_PACKAGES >"$tmp/apt.log" 2>&1; then
+    ' rootfs "$tmp/root" "${EXTRA_PACKAGES[@]}" >"$tmp/apt.log" 2>&1; then
         tail -n 30 "$tmp/apt.log" >&2
         rm -rf "$tmp"
-        die "apt-get install $EXTRA_PACKAGES in the root file system failed"
+        die "apt-get install ${EXTRA_PACKAGES[*]} in the root file system failed"
     fi
     rm -rf "$tmp/root/var/lib/apt/lists/"* "$tmp/root/etc/resolv.conf"
     echo "sentry-e2e-docker29" >"$tmp/root/etc/hostname"
