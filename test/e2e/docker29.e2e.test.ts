@@ -42,6 +42,8 @@ const REGISTRY = "127.0.0.1:5000";
 // docker0's address: the first /24 of the program's default sentry:dockerAddressPool 10.250.0.0/16.
 const DOCKER_BRIDGE = "10.250.0.1";
 const GIT_PORT = 9418;
+const APT_PORT = 8080;
+const APT_REPO = path.join(E2E_DIR, "docker29", "apt-repo.sh");
 const MIRRORS = {
     selfHostedRepo: `git://127.0.0.1:${GIT_PORT}/self-hosted.git`,
     dockerHub: [`http://${REGISTRY}`],
@@ -49,6 +51,8 @@ const MIRRORS = {
     // tinyproxy in the sandbox, on Docker's bridge address: the image builds' containers run on
     // that bridge, where a loopback proxy would be the container itself (the loader refuses one).
     buildProxy: `http://${DOCKER_BRIDGE}:3128`,
+    // apt-repo.sh's repository, served on the sandbox's loopback (the script appends /<os>).
+    dockerApt: `http://127.0.0.1:${APT_PORT}/linux`,
 };
 // The compose command install.sh runs (install/dc-detect-version.sh), with every profile.
 const COMPOSE = "docker compose --ansi never --env-file .env --env-file .env.custom --profile feature-complete";
@@ -84,6 +88,44 @@ function stepCommand(step: StepName, env: Record<string, string>): string {
     return renderStepCommand(step, script(`${step}.sh`), env, script("lib.sh"));
 }
 
+/** A sandbox host (docker29/sandbox.sh) in a temporary folder, with the program's steps to run in it. */
+class Sandbox {
+    readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-e2e-docker29-"));
+    readonly runner = new Runner(path.join(this.tmp, "logs"));
+    readonly dir = path.join(this.tmp, "sandbox");
+    readonly root = path.join(this.dir, "root");
+    readonly envs = mirroredStepEnvironments();
+    private started = false;
+
+    async start(build: string, packages: "with-docker" | "without-docker"): Promise<void> {
+        await this.runner.run("sandbox-start", "bash", [SANDBOX, "start", this.dir, build, packages], { timeoutMs: 15 * 60_000 });
+        this.started = true;
+    }
+
+    /** Runs a shell script as root inside the sandbox. */
+    exec(label: string, script: string, opts: RunOptions = {}): Promise<RunResult> {
+        return this.runner.run(`sandbox-${label}`, "bash", [SANDBOX, "exec", this.dir, "/bin/bash", "-ec", script], { timeoutMs: 5 * 60_000, ...opts });
+    }
+
+    /** Runs a rendered step in the sandbox as the host would (its command text from a file, not an argument). */
+    runStep(step: StepName, opts: RunOptions = {}): Promise<RunResult> {
+        fs.writeFileSync(path.join(this.root, "tmp", `step-${step}.sh`), stepCommand(step, this.envs[step]), { mode: 0o600 });
+        return this.exec(step, `bash /tmp/step-${step}.sh`, opts);
+    }
+
+    /** Stops the sandbox; removes the folder unless the scenario failed or E2E_KEEP=1. */
+    async stop(failed: boolean): Promise<void> {
+        if (this.started) {
+            await this.runner.run("sandbox-stop", "bash", [SANDBOX, "stop", this.dir], { allowFail: true });
+        }
+        if (failed || process.env.E2E_KEEP === "1") {
+            console.warn(`e2e: kept ${this.tmp} (logs/, sandbox/root, sandbox/data.img)`);
+        } else {
+            fs.rmSync(this.tmp, { recursive: true, force: true });
+        }
+    }
+}
+
 /** KiB used below `dir` on its own file system (`du -skx`), 0 when absent. */
 function duKib(dir: string, exclude: string[] = []): number {
     if (!fs.existsSync(dir)) {
@@ -94,10 +136,8 @@ function duKib(dir: string, exclude: string[] = []): number {
 }
 
 describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte on the data volume`, () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sentry-e2e-docker29-"));
-    const runner = new Runner(path.join(tmp, "logs"));
-    const dir = path.join(tmp, "sandbox");
-    const root = path.join(dir, "root");
+    const sb = new Sandbox();
+    const { runner, root } = sb;
     const scenario = new Scenario();
     // Root file system paths that do not count (see ROOT_ALLOWANCE_KIB), relative to the root.
     const notCounted = ["./var/log", "./etc", "./usr/local/lib/sentry-deploy", "./tmp"];
@@ -105,18 +145,10 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
     let rootBefore = 0;
     /** sandbox.sh's cached Debian bookworm root (apt, deb.debian.org over http): the stand-in for debian:bookworm-slim. */
     let debianRootfs = "";
-    let started = false;
-
-    const sandbox = (label: string, script: string, opts: RunOptions = {}): Promise<RunResult> =>
-        runner.run(`sandbox-${label}`, "bash", [SANDBOX, "exec", dir, "/bin/bash", "-ec", script], { timeoutMs: 5 * 60_000, ...opts });
-
+    const sandbox = (label: string, script: string, opts: RunOptions = {}) => sb.exec(label, script, opts);
     const info = async (format: string): Promise<string> => (await sandbox("docker-info", `docker info --format '${format}'`)).stdout.trim();
-    const envs = mirroredStepEnvironments();
-    /** Runs a rendered step in the sandbox as the host would (its command text from a file, not an argument). */
-    const runStep = (step: StepName, opts: RunOptions = {}): Promise<RunResult> => {
-        fs.writeFileSync(path.join(root, "tmp", `step-${step}.sh`), stepCommand(step, envs[step]), { mode: 0o600 });
-        return sandbox(step, `bash /tmp/step-${step}.sh`, opts);
-    };
+    const { envs } = sb;
+    const runStep = (step: StepName, opts: RunOptions = {}) => sb.runStep(step, opts);
     /** The registry's access log (Apache combined format) from line `from` on: "METHOD path" per request. */
     const registryRequests = (from = 0): string[] =>
         fs
@@ -133,8 +165,7 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
         const selfHosted = (await runner.run("self-hosted", "bash", [path.join(E2E_DIR, "self-hosted.sh")], { timeoutMs: 10 * 60_000 })).stdout.trim();
         debianRootfs = (await runner.run("rootfs", "bash", [SANDBOX, "rootfs"], { timeoutMs: 15 * 60_000 })).stdout.trim();
         const t1 = Date.now();
-        await runner.run("sandbox-start", "bash", [SANDBOX, "start", dir, build], { timeoutMs: 15 * 60_000 });
-        started = true;
+        await sb.start(build, "with-docker");
         const t2 = Date.now();
         // The mirrors' programs and data (test equipment: a company's mirror, not the host's software).
         fs.copyFileSync(path.join(registryBuild, "bin", "registry"), path.join(root, "usr/local/bin/registry"));
@@ -160,16 +191,7 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
         console.log(`docker29: build ${((t1 - t0) / 1000).toFixed(1)} s, sandbox ${((t2 - t1) / 1000).toFixed(1)} s, image ${((Date.now() - t2) / 1000).toFixed(1)} s`);
     }, 60 * 60_000); // a cold build (empty Go caches) takes 5-15 minutes on 2 cores
 
-    afterAll(async () => {
-        if (started) {
-            await runner.run("sandbox-stop", "bash", [SANDBOX, "stop", dir], { allowFail: true });
-        }
-        if (scenario.failed || process.env.E2E_KEEP === "1") {
-            console.warn(`e2e: kept ${tmp} (logs/, sandbox/root, sandbox/data.img)`);
-        } else {
-            fs.rmSync(tmp, { recursive: true, force: true });
-        }
-    });
+    afterAll(() => sb.stop(scenario.failed));
 
     scenario.step(`install-docker.sh finds Docker ${DOCKER_VERSION} and Compose as installed, configures and starts them, and its own check passes`, async () => {
         const t = Date.now();
@@ -429,5 +451,77 @@ describe(`Docker Engine ${DOCKER_VERSION} (containerd image store): every byte o
         expect(proxyLog).toMatch(/Request \(file descriptor \d+\): GET http:\/\/deb\.debian\.org\/debian\/dists\/bookworm\/InRelease/);
         expect(r.code).not.toBe(0);
         expect(output).toMatch(/install\.sh failed \(exit \d+\)/);
+    });
+});
+
+describe(`Docker Engine ${DOCKER_VERSION} installed by install-docker.sh from a mirror of Docker's apt repository, with no route out`, () => {
+    const sb = new Sandbox();
+    const scenario = new Scenario();
+    const mirrorLog = () => fs.readFileSync(path.join(sb.root, "var/log/apt-mirror.log"), "utf8");
+
+    beforeAll(async () => {
+        const build = (await sb.runner.run("build", "bash", [BUILD], { timeoutMs: 45 * 60_000 })).stdout.trim();
+        await sb.runner.run("apt-tools", "bash", [
+            "-c",
+            "command -v dpkg-scanpackages >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev >/dev/null; }; }",
+        ], { timeoutMs: 10 * 60_000 });
+        await sb.start(build, "without-docker");
+        // The mirror: apt-repo.sh's signed repository of the five packages, served by Python's
+        // http.server (a stand-in for the mirror's web server; its access log is the record).
+        await sb.runner.run("apt-repo", "bash", [APT_REPO, build, path.join(sb.root, "srv/apt-mirror")], { timeoutMs: 10 * 60_000 });
+        await sb.exec("apt-mirror-start", [
+            `nohup python3 -m http.server ${APT_PORT} --bind 127.0.0.1 --directory /srv/apt-mirror </dev/null >/var/log/apt-mirror.log 2>&1 &`,
+            `for i in $(seq 50); do curl -sf -o /dev/null ${MIRRORS.dockerApt}/debian/gpg && exit 0; sleep 0.1; done; exit 1`,
+        ].join("\n"));
+    }, 60 * 60_000);
+
+    afterAll(() => sb.stop(scenario.failed));
+
+    scenario.step("the host has no Docker, and no route out", async () => {
+        const r = await sb.exec("before", "command -v docker containerd dockerd || echo none; ip -4 route show default | grep -q . && echo has-default-route || echo no-default-route");
+        expect(r.stdout.trim().split("\n")).toEqual(["none", "no-default-route"]);
+    });
+
+    scenario.step("the rendered install-docker step installs the five packages from the mirror, verified with the mirror's key, and Docker 29 runs", async () => {
+        expect(sb.envs["install-docker"]).toMatchObject({ DOCKER_APT_REPO_URL: MIRRORS.dockerApt });
+        expect(sb.envs["install-docker"].DOCKER_APT_KEY_URL).toBeUndefined();
+        const t = Date.now();
+        const r = await sb.runStep("install-docker", { timeoutMs: 10 * 60_000 });
+        console.log(`docker29 apt: install-docker.sh ${((Date.now() - t) / 1000).toFixed(1)} s\n${r.stdout}${r.stderr}`);
+        expect(r.stdout).toContain("installing docker-ce and docker-compose-plugin from Docker's apt repository (debian bookworm, amd64)");
+        expect(r.stdout).toContain(`Docker Engine ${DOCKER_VERSION}`);
+        // apt wrote Docker's source with the mirror and the key it fetched from the mirror
+        // (DOCKER_APT_KEY_URL unset: <repo>/<os>/gpg, as Docker's own layout has it).
+        const source = (await sb.exec("docker-list", "cat /etc/apt/sources.list.d/docker.list")).stdout.trim();
+        expect(source).toBe(`deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] ${MIRRORS.dockerApt}/debian bookworm stable`);
+        const key = await sb.exec("key", "cmp /etc/apt/keyrings/docker.asc /srv/apt-mirror/linux/debian/gpg && echo same-key");
+        expect(key.stdout).toContain("same-key");
+        const packages = (await sb.exec("dpkg", "dpkg-query -W -f '${Package} ${Version} ${Status}\\n' docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin")).stdout;
+        for (const p of ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin"]) {
+            expect(packages).toMatch(new RegExp(`^${p.replace(/\./g, "\\.")} \\S+~bookworm install ok installed$`, "m"));
+        }
+        // Every package came from the mirror: its log has the key, the signed index and each .deb.
+        const served = mirrorLog();
+        for (const f of ["/linux/debian/gpg", "/linux/debian/dists/bookworm/InRelease", "/linux/debian/dists/bookworm/stable/binary-amd64/Packages"]) {
+            expect(served).toContain(`"GET ${f}`);
+        }
+        expect(served.match(/"GET \/linux\/debian\/pool\/stable\/amd64\/[a-z.-]+_[0-9.]+_amd64\.deb HTTP/g)).toHaveLength(5);
+        // The packages' own containerd config.toml (a conffile) did not replace the one
+        // install-docker.sh wrote before installing them: containerd's root is on /data.
+        const apt = (await sb.exec("apt-log", "cat /var/log/sentry-install-docker.log")).stdout;
+        expect(apt).toContain("Keeping old config file as default");
+        expect((await sb.exec("containerd-root", "containerd config dump | grep '^root = '")).stdout.trim()).toBe("root = '/data/containerd'");
+        const info = await sb.exec("info", "docker info --format '{{.ServerVersion}} {{.DockerRootDir}}' && docker compose version --short && docker buildx version");
+        expect(info.stdout).toMatch(new RegExp(`^${DOCKER_VERSION.replace(/\./g, "\\.")} ${DATA_ROOT}\n`));
+        // Debian's own archive (the sandbox's sources.list) was unreachable and apt went on
+        // without it; sentry:mirrors.ubuntuApt rewrites Ubuntu's archive, not Debian's.
+        expect(apt).toMatch(/Temporary failure resolving 'deb\.debian\.org'|Could not resolve 'deb\.debian\.org'/);
+    });
+
+    scenario.step("a second run installs nothing and downloads nothing", async () => {
+        const before = mirrorLog().length;
+        const r = await sb.runStep("install-docker");
+        expect(r.stdout).toMatch(new RegExp(`docker ${DOCKER_VERSION.replace(/\./g, "\\.")} and compose \\S+ already installed`));
+        expect(mirrorLog().slice(before)).toBe("");
     });
 });

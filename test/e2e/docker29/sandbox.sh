@@ -25,8 +25,10 @@
 #
 # Usage (as root, non-interactive):
 #   sandbox.sh rootfs              build or reuse the cached root file system; prints its path
-#   sandbox.sh start <dir> <build> unpack a fresh host into <dir>/root, install <build>'s
-#                                  binaries (build.sh's output), boot the namespaces
+#   sandbox.sh start <dir> <build> [with-docker|without-docker]
+#                                  unpack a fresh host into <dir>/root, install <build>'s
+#                                  binaries (build.sh's output; not with without-docker, for
+#                                  an install from apt: apt-repo.sh), boot the namespaces
 #   sandbox.sh exec  <dir> CMD...  run CMD as root inside the host (clean environment)
 #   sandbox.sh stop  <dir>         stop the daemons, end every process of the host, remove its
 #                                  network namespace and mounts; keeps <dir> (rm it yourself)
@@ -101,7 +103,6 @@ install_packages() {
     printf '%s\n' 'disabled_plugins = ["cri"]' >"$root/etc/containerd/config.toml"
     # docker-ce's postinst: the group that may use the socket.
     chroot "$root" groupadd --system docker
-    install -m 0755 "$HERE/systemctl" "$root/usr/bin/systemctl"
 }
 
 load_env() {
@@ -118,8 +119,10 @@ in_sandbox() {
 }
 
 cmd_start() {
-    local dir="$1" build="$2" tarball n ns root pid holder=""
-    if [ -z "$dir" ] || [ ! -s "$build/VERSIONS" ]; then die "usage: sandbox.sh start <dir> <build.sh's directory>"; fi
+    local dir="$1" build="$2" packages="${3:-with-docker}" tarball n ns root pid holder=""
+    if [ -z "$dir" ] || [ ! -s "$build/VERSIONS" ] || [[ ! "$packages" =~ ^(with-docker|without-docker)$ ]]; then
+        die "usage: sandbox.sh start <dir> <build.sh's directory> [with-docker|without-docker]"
+    fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [ ! -e "$dir/sandbox.env" ] || die "$dir already holds a sandbox; stop it first"
@@ -129,7 +132,8 @@ cmd_start() {
     # Without documentation and translations (as dpkg's path-exclude would): half the time.
     tar --numeric-owner -C "$root" --exclude=./usr/share/doc --exclude=./usr/share/locale \
         --exclude=./usr/share/man --exclude=./usr/share/info -xzf "$tarball"
-    install_packages "$root" "$build"
+    if [ "$packages" = with-docker ]; then install_packages "$root" "$build"; fi
+    install -m 0755 "$HERE/systemctl" "$root/usr/bin/systemctl"
     printf '127.0.0.1 localhost sentry-e2e-docker29\n' >"$root/etc/hosts"
     install -d -m 0755 "$root/data"
     rm -f "$dir/data.img"
@@ -193,7 +197,7 @@ main() {
     local cmd="${1:-}"; shift || true
     case "$cmd" in
     rootfs) cmd_rootfs ;;
-    start) cmd_start "${1:-}" "${2:-}" ;;
+    start) cmd_start "${1:-}" "${2:-}" "${3:-}" ;;
     stop) cmd_stop "${1:?dir}" ;;
     exec) local d="${1:?dir}"; shift; in_sandbox "$d" "$@" ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
