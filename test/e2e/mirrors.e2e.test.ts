@@ -10,7 +10,9 @@
 // and self-hosted's install.sh (test/fixtures), so image pulls and the installer's own downloads
 // are recorded, not made: what this run proves for images is that the mirrored names are what the
 // checkout's .env.custom, compose override and daemon.json carry. Docker's apt repository is
-// not contacted because the stand-in Docker is already installed.
+// not contacted because the stand-in Docker is already installed. The real pulls through a real
+// registry, the real apt install from a mirror of Docker's repository and the build proxy with
+// the real installer run on a real Docker 29 in docker29.e2e.test.ts.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
