@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The failing-before proof of the booted-host checks. Each mutant takes one hardening fix back
+# The failing-before proof of the booted-host and Docker 29 checks. Each mutant takes one hardening fix back
 # out of a scratch copy of this checkout (a small edit of one host script, as it was before that
 # fix), runs the suite that proves the fix, and requires that the checks named for the mutant
 # fail while every other test of the suite still passes: so those checks can fail, they fail for
@@ -13,7 +13,7 @@
 # Environment: everything test/e2e/run.sh reads passes through (PULUMI_E2E_CACHE,
 # PULUMI_E2E_PREBUILT_DIR, E2E_HEALTHCHECK_INTERVAL, E2E_SELF_HOSTED_SOURCE); MUTANTS_KEEP=1
 # keeps the scratch copy and its vitest report. Needs root, as run.sh does. Takes as long as
-# the suite (realdocker: 12 to 25 minutes on 2 cores), so it is not part of `npm run test:e2e`;
+# the suite (realdocker: 12 to 25 minutes on 2 cores; docker29: 2 minutes), so it is not part of `npm run test:e2e`;
 # test/e2e/README.md records its last result.
 # Exit: 0 when every mutant's checks failed and nothing else did; 1 otherwise; 2 on bad usage
 # or when an edit no longer applies (the script changed: update the mutant).
@@ -25,6 +25,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 # substring of the test's name) | what the fix was
 MUTANTS=(
   "requires-mounts-for|components/host/scripts/install-docker.sh|s/^RequiresMountsFor=.*\n//m|realdocker|with the data disk missing at boot|install-docker.sh's drop-ins order docker.service and containerd.service after the data mount (HARDENING 2)"
+  "build-proxy-export|components/host/scripts/install-sentry.sh|s/^  \(\(.\{#proxy_env\[\@\]\} == 0\)\) .. export [^\n]*\n//m|docker29|with sentry:mirrors.buildProxy|install-sentry.sh exports sentry:mirrors.buildProxy to install.sh, whose image builds pass it on (issue 13)"
   "inactive-services|components/host/scripts/lib.sh|s/^(remove_inactive_services\(\) \{\n)/\$1  return 0 # mutant: the fix taken out\n/m|realdocker|after the switch to errors-only none of feature-complete|start-sentry.sh stops and removes the containers of services outside the active profile (HARDENING 4)"
 )
 
