@@ -13,6 +13,7 @@ import { ingestCapacityPerMinute, KNOWN_INSTANCE_TYPES, PLANNED_EVENTS_PER_MINUT
 import { ProjectSpec, ResolvedProject, resolveRateLimits } from "./components/sentryApi/limits";
 import { Environment, environmentProblem, PROJECT } from "./components/tags";
 import { cidrContains, cidrProblem, cidrsOverlap, gp3PerformanceProblem, internetExposures, isInZone, MIN_DATA_VOLUME_GB } from "./components/validation";
+import { RELEASE_REGISTRIES } from "./components/versions";
 import { DEFAULT_VALIDATION_TIMEOUT, FrontDoorSpec, HostedZoneRef, sesSmtpEndpoint, SesSpec } from "./components/aws/frontDoorSpec";
 import {
     AWS_REGION_KEY,
@@ -445,10 +446,22 @@ export function parseConfig(source: ConfigSource, stack: string, project = PROJE
         );
     }
     const { selfHostedRepo, ...hostMirrors } = mirrors;
+    // With registries mirrored, a registry the release pulls from that has none goes out to the
+    // internet: say so at preview, where a reviewer sees it (the host says it again at deploy).
+    const version = r.get("sentryVersion")!;
+    if (mirrors.registries !== undefined && Object.keys(mirrors.registries).length > 0) {
+        const unmirrored = (RELEASE_REGISTRIES[version] ?? []).filter((reg) => !(reg in mirrors.registries!) && !(reg === "docker.io" && (mirrors.dockerHub ?? []).length > 0));
+        for (const reg of unmirrored) {
+            r.notices.push(
+                `sentry:mirrors.registries has no mirror for ${reg}, which self-hosted ${version} pulls images from: the host will pull those from ${reg} itself. ` +
+                    `Add one: pulumi config set --path 'sentry:mirrors.registries["${reg}"]' <your mirror>/<path>`,
+            );
+        }
+    }
 
     const sentry: SentrySettings = {
         profile: r.ctx.profile,
-        version: r.get("sentryVersion")!,
+        version,
         repoUrl: selfHostedRepo ?? legacyRepoUrl ?? DEFAULT_REPO_URL,
         mirrors: hostMirrors,
         publicUrl,

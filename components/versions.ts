@@ -50,3 +50,17 @@ export function upgradePathProblem(installed: string, target: string): string | 
     }
     return undefined;
 }
+
+/**
+ * The registries each release's checkout pulls images from: its .env's *_IMAGE variables, the
+ * images docker-compose.yml names and its build bases (what configure-sentry.sh mirrors), read
+ * from upstream's tree. The images install.sh uses without compose (busybox, debian, geoipupdate)
+ * come from registries in the same list. A script test runs configure-sentry.sh on the real trees
+ * and keeps this table in step. A release not listed here is checked on the host only, where
+ * configure-sentry.sh names every registry without a mirror.
+ */
+export const RELEASE_REGISTRIES: Readonly<Record<string, readonly string[]>> = {
+    "26.7.2": ["docker.io", "ghcr.io", "registry.gitlab.com"],
+    "26.8.0": ["docker.io", "ghcr.io", "registry.gitlab.com"],
+};
+

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { RELEASE_REGISTRIES } from "../../components/versions";
 import { SELF_HOSTED_BUNDLE, SENTRY_DIR, STATE_DIR, callsOf, copySelfHosted, git, makeSandbox, removeSandboxes, runScript, upstreamTree, type Sandbox } from "./harness";
 
 afterAll(removeSandboxes);
@@ -162,6 +163,16 @@ describe.skipIf(SELF_HOSTED_BUNDLE === undefined)("image mirrors against the rea
     expect(said[1]).toBe(
       "configure-sentry: no mirror for registry.gitlab.com in SENTRY_IMAGE_MIRRORS: registry.gitlab.com/egos-tech/smtp will be pulled from registry.gitlab.com itself; add registry.gitlab.com=<mirror>/<path> to SENTRY_IMAGE_MIRRORS (sentry:mirrors.registries) to take them from a mirror",
     );
+  });
+
+  it.each(["26.7.2", "26.8.0"])("the registries the real %s tree pulls from are the program's RELEASE_REGISTRIES (its preview notice)", (tag) => {
+    // configure-sentry.sh with a mirror for no registry the tree uses names every one it uses.
+    const sb = makeSandbox();
+    fs.cpSync(upstreamTree(tag), sb.host(SENTRY_DIR), { recursive: true });
+    const r = configure(sb, { SENTRY_IMAGE_MIRRORS: "mirror-of-nothing.invalid=registry.acme-corp.cn/none" });
+    expect(r.status, r.output).toBe(0);
+    const named = [...r.stdout.matchAll(/^configure-sentry: no mirror for (\S+) in SENTRY_IMAGE_MIRRORS/gm)].map((m) => m[1]);
+    expect(named).toEqual([...RELEASE_REGISTRIES[tag]].sort());
   });
 
   it("refuses a malformed mirror list", () => {

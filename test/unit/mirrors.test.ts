@@ -85,6 +85,21 @@ describe("sentry:mirrors", () => {
         expect(envs(parse({ mirrors: { buildProxy: "http://192.168.1.20:3128" } }))["install-sentry"].SENTRY_BUILD_PROXY).toBe("http://192.168.1.20:3128");
     });
 
+    it("says at preview which registry the release pulls from has no mirror, and how to add one", () => {
+        const notices = (values: Record<string, unknown>) => parse(values).notices ?? [];
+        const ghcrOnly = notices({ mirrors: { registries: { "ghcr.io": "registry.acme-corp.cn/ghcr" } } });
+        expect(ghcrOnly).toEqual([
+            "sentry:mirrors.registries has no mirror for docker.io, which self-hosted 26.8.0 pulls images from: the host will pull those from docker.io itself. Add one: pulumi config set --path 'sentry:mirrors.registries[\"docker.io\"]' <your mirror>/<path>",
+            "sentry:mirrors.registries has no mirror for registry.gitlab.com, which self-hosted 26.8.0 pulls images from: the host will pull those from registry.gitlab.com itself. Add one: pulumi config set --path 'sentry:mirrors.registries[\"registry.gitlab.com\"]' <your mirror>/<path>",
+        ]);
+        // A Docker Hub mirror (registry-mirrors) covers docker.io; the full set says nothing; no
+        // registries at all is a choice (no mirrors), not an omission.
+        expect(notices({ mirrors: { dockerHub: ["https://hub.acme-corp.cn"], registries: { "ghcr.io": "registry.acme-corp.cn/ghcr" } } })).toEqual([ghcrOnly[1]]);
+        expect(notices({ mirrors: MIRRORS })).toEqual([]);
+        expect(notices({ mirrors: { dockerHub: ["https://hub.acme-corp.cn"] } })).toEqual([]);
+        expect(notices({ sentryVersion: "26.7.2", mirrors: { registries: { "ghcr.io": "r.cn/ghcr", "docker.io": "r.cn/hub" } } })).toEqual([ghcrOnly[1].replace("26.8.0", "26.7.2")]);
+    });
+
     it("reads the old sentry:selfHostedRepoUrl with a notice saying how to move it", () => {
         const c = parse({ selfHostedRepoUrl: "https://git.acme-corp.cn/self-hosted.git" });
         expect(c.sentry.repoUrl).toBe("https://git.acme-corp.cn/self-hosted.git");
