@@ -449,6 +449,8 @@ fi
 if [[ -z "$launchpad_secret" ]]; then
   launchpad_secret="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 fi
+# env_images: NAME=REF for each *_IMAGE variable .env sets to a literal image (SENTRY_IMAGE, ...).
+env_images() { sed -n -E 's/^([A-Z][A-Z0-9_]*_IMAGE)=([^[:space:]"'"'"'$]+)$/\1=\2/p' .env; }
 {
   echo "$header"
   echo "COMPOSE_PROFILES=$SENTRY_PROFILE"
@@ -462,7 +464,7 @@ fi
   while IFS='=' read -r name ref; do
     mirrored="$(mirror_image "$ref")"
     [[ "$mirrored" == "$ref" ]] || echo "$name=$mirrored"
-  done < <(sed -n -E 's/^([A-Z][A-Z0-9_]*_IMAGE)=([^[:space:]"'"'"'$]+)$/\1=\2/p' .env)
+  done < <(env_images)
   echo "$END_TAG"
 } >"$work/env.block"
 set_managed_block .env.custom "$work/env.block" 0600
@@ -515,7 +517,7 @@ if ((${#IMAGE_MIRRORS[@]} > 0)); then
     [[ "$(mirror_image "$ref")" == "$ref" ]] || continue
     registry="$(image_registry "$ref")"
     unmirrored["$registry"]+="${unmirrored[$registry]:+, }$ref"
-  done < <({ compose_images | awk '{ print $NF }'; sed -n -E 's/^[A-Z][A-Z0-9_]*_IMAGE=([^[:space:]"'"'"'$]+)$/\1/p' .env; } | sort -u)
+  done < <({ compose_images | awk '{ print $NF }'; env_images | cut -d= -f2-; } | sort -u)
   while read -r registry; do
     [[ -n "$registry" ]] || continue
     hub=""
